@@ -1,0 +1,3 @@
+from monthlypost.cli import cli
+
+cli(prog_name="monthlypost")
