@@ -1,0 +1,210 @@
+"""monthlypost.toml → a typed, validated :class:`Settings`."""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, NamedTuple
+
+from monthlypost.errors import Problems
+from monthlypost.tables import Warn, at_least, load_toml, not_empty, one_of, pattern, read_table, record, rule, suggest
+from monthlypost.video import hashtag_problems
+
+CONFIG_NAME = "monthlypost.toml"
+
+
+class MergeTags(NamedTuple):
+    """How a mail provider fills in the unsubscribe link and the postal address.
+
+    ``address`` is None where the address comes from ``[author] postal_address``.
+    """
+
+    unsubscribe: str | None
+    address: str | None
+
+
+# SPEC §4 "The email". generic's unsubscribe link is [email] unsubscribe_url.
+EMAIL_PROVIDERS: dict[str, MergeTags] = {
+    "mailchimp": MergeTags("*|UNSUB|*", "*|HTML:LIST_ADDRESS_HTML|*"),
+    "kit": MergeTags("{{ unsubscribe_url }}", None),
+    "buttondown": MergeTags("{{ unsubscribe_url }}", None),
+    "mailerlite": MergeTags("{$unsubscribe}", None),
+    "brevo": MergeTags("{{ unsubscribe }}", None),
+    "sendgrid": MergeTags("{{{unsubscribe}}}", None),
+    "mailjet": MergeTags("[[UNSUB_LINK_EN]]", None),
+    "campaign-monitor": MergeTags("<unsubscribe>", None),
+    "generic": MergeTags(None, None),
+}
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+# --- Value rules -----------------------------------------------------------------
+
+_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+_LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$")
+
+
+def web_address(url: str) -> Iterable[str]:
+    """An absolute http(s) address; plain http:// is only a warning."""
+    if not _URL.match(url):
+        yield f"'{url}' is not an absolute web address (https://…)"
+    elif not url.lower().startswith("https://"):
+        yield Warn(f"'{url}' is not https://; browsers and mail clients may flag it")
+
+
+def email_address(value: str) -> Iterable[str]:
+    if not _EMAIL.match(value):
+        yield f"'{value}' is not an email address"
+
+
+def port_number(value: int) -> Iterable[str]:
+    if not 0 < value < 65536:
+        yield f"{value} is not a port number (1–65535)"
+
+
+BLOG_URL_FIELDS = ("slug", "year", "month")
+
+
+def blog_url(url: str) -> Iterable[str]:
+    yield from web_address(url)
+    named = {name for _, name, _, _ in string.Formatter().parse(url) if name is not None}
+    for name in sorted(named - set(BLOG_URL_FIELDS)):
+        yield f"unknown placeholder {{{name}}}; use {{slug}}, {{year}} or {{month}}"
+
+
+# --- The settings ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str = field(metadata=rule(not_empty))
+    email: str | None = field(default=None, metadata=rule(email_address))
+    phone: str | None = None
+    phone_vanity: str | None = None
+    website: str | None = field(default=None, metadata=rule(web_address))
+    postal_address: str | None = None
+    language: str = field(default="en", metadata=rule(pattern(_LANGUAGE, "a language tag like 'en' or 'en-US'")))
+
+
+@dataclass(frozen=True)
+class Blog:
+    url: str | None = field(default=None, metadata=rule(blog_url))
+
+    def post_url(self, slug: str, month: str) -> str | None:
+        if self.url is None:
+            return None
+        year, mm = month.split("-")
+        return self.url.format(slug=slug, year=year, month=mm)
+
+
+@dataclass(frozen=True)
+class Email:
+    provider: str = field(default="generic", metadata=rule(one_of(EMAIL_PROVIDERS)))
+    from_name: str | None = None
+    from_address: str | None = field(default=None, metadata=rule(email_address))
+    reply_to: str | None = field(default=None, metadata=rule(email_address))
+    unsubscribe_url: str | None = field(default=None, metadata=rule(web_address))
+    accent_color: str = field(default="#2a7ab0", metadata=rule(pattern(_COLOR, "a colour like #2a7ab0")))
+    utm: bool = False
+
+
+@dataclass(frozen=True)
+class YouTube:
+    category_id: str | None = field(default=None, metadata=rule(pattern(re.compile(r"^\d+$"), 'a number like "26"')))
+    hashtags: list[str] = field(default_factory=list, metadata=rule(hashtag_problems))
+    footer: str | None = None
+    client_secrets: str = "client_secret.json"
+    token_file: str | None = None
+    daily_quota: int = field(default=10_000, metadata=rule(at_least(1, "a positive number of units")))
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str = field(metadata=rule(not_empty))
+    port: int = field(default=587, metadata=rule(port_number))
+    security: str = field(default="starttls", metadata=rule(one_of(SMTP_SECURITY)))
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    author: Author
+    links: dict[str, str] = field(default_factory=dict)
+    blog: Blog = field(default_factory=Blog)
+    email: Email = field(default_factory=Email)
+    youtube: YouTube = field(default_factory=YouTube)
+    smtp: Smtp | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def from_name(self) -> str:
+        return self.email.from_name or self.author.name
+
+    @property
+    def from_address(self) -> str | None:
+        return self.email.from_address or self.author.email
+
+    @property
+    def reply_to(self) -> str | None:
+        return self.email.reply_to or self.from_address
+
+    def resolve(self, relative: str) -> Path:
+        """A path named in monthlypost.toml, relative to the workspace."""
+        return (self.root / Path(relative).expanduser()).resolve()
+
+
+SECTIONS: dict[str, type] = {
+    "author": Author,
+    "links": dict,
+    "blog": Blog,
+    "email": Email,
+    "youtube": YouTube,
+    "smtp": Smtp,
+}
+
+
+def read_settings(root: Path, problems: Problems) -> Settings | None:
+    path = root / CONFIG_NAME
+    start = len(problems)
+    data = load_toml(path, problems)
+    if data is None:
+        return None
+    for name, value in data.items():
+        if name not in SECTIONS:
+            if isinstance(value, dict):
+                hint = suggest(name, SECTIONS, "[{}]") or "; sections are " + ", ".join(f"[{k}]" for k in SECTIONS)
+                problems.error(path, f"unknown section [{name}]{hint}")
+            else:
+                problems.error(path, f"unknown key '{name}' outside any section{suggest(name, SECTIONS, '[{}]')}")
+        elif not isinstance(value, dict):
+            problems.error(path, f"[{name}] must be a section (a table), not a single value")
+    if "author" not in data:
+        problems.error(path, '[author] section: required, with at least name = "…"')
+    sections = {name: value for name, value in data.items() if name in SECTIONS and isinstance(value, dict)}
+    parts: dict[str, Any] = {
+        name: read_table(cls, sections[name], path, problems, name)
+        for name, cls in SECTIONS.items()
+        if name in sections and cls is not dict
+    }
+    parts["links"] = read_links(sections.get("links", {}), path, problems)
+    if problems.errors_since(start):
+        return None
+    return Settings(root=root, **parts)
+
+
+def read_links(table: dict[str, Any], path: Path, problems: Problems) -> dict[str, str]:
+    links = {}
+    for name, url in table.items():
+        if not isinstance(url, str):
+            problems.error(path, f"[links] {name}: expected a web address in quotes")
+            continue
+        record(web_address(url), path, f"[links] {name}", problems)
+        links[name] = url
+    return links

@@ -1,0 +1,85 @@
+"""The one exception family, and the problems that checks collect.
+
+Every message starts with the file it is about, so the CLI can print it as
+``Error: FILE: what is wrong`` in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+def display_path(path: Path | str) -> str:
+    """A path as the user would type it: relative to the current directory when under it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return os.fspath(path)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a look) in one file."""
+
+    path: Path | None  # None for the few problems that are about no file
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        return f"{display_path(self.path)}: {self.message}" if self.path else self.message
+
+
+class MonthlypostError(Exception):
+    """An error the user can act on. Carries one or more problems."""
+
+    def __init__(self, problems: Problem | list[Problem]):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def at(cls, path: Path | str | None, message: str) -> MonthlypostError:
+        return cls(Problem(Path(path) if path is not None else None, message))
+
+
+class ValidationError(MonthlypostError):
+    """A settings or topic file is malformed; every problem is listed."""
+
+
+class YouTubeError(MonthlypostError):
+    """The YouTube Data API refused or failed; the message says what to do."""
+
+
+class SendError(MonthlypostError):
+    """A test send could not be delivered."""
+
+
+class Problems(list[Problem]):
+    """Problems collected while checking, so every one is reported at once."""
+
+    def error(self, path: Path, message: str) -> None:
+        self.append(Problem(path, message, "error"))
+
+    def warn(self, path: Path, message: str) -> None:
+        self.append(Problem(path, message, "warning"))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self if p.severity == "warning"]
+
+    def errors_since(self, start: int) -> bool:
+        """Whether any error was added after the first ``start`` problems."""
+        return any(p.severity == "error" for p in self[start:])
+
+    def raise_errors(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)

@@ -1,0 +1,206 @@
+"""Reading TOML files into typed dataclasses, collecting every problem.
+
+``monthlypost.toml`` and ``topic.toml`` share this: a dataclass declares the
+keys, their types and (in ``field(metadata=rule(...))``) a check on the value.
+:func:`read_table` reports unknown keys (with the one probably meant), missing
+required keys, wrong types and every value check's findings, all in one pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import difflib
+import re
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any, Callable, Iterable, TypeVar
+
+from monthlypost.errors import Problems
+
+T = TypeVar("T")
+
+
+class Warn(str):
+    """A finding from a value check that is a warning, not an error."""
+
+
+Rule = Callable[[Any], Iterable[str]]
+
+
+def rule(check: Rule) -> dict[str, Rule]:
+    """Field metadata: ``check(value)`` yields what is wrong with a well-typed value."""
+    return {"rule": check}
+
+
+def load_toml(path: Path, problems: Problems, missing_hint: str = "") -> dict[str, Any] | None:
+    """Parse a TOML file; a missing file or a syntax error becomes a problem."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        problems.error(path, f"missing{missing_hint}")
+        return None
+    except OSError as err:
+        problems.error(path, f"cannot be read: {err.strerror}")
+        return None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        problems.error(path, f"not UTF-8 text (byte {err.start})")
+    except tomllib.TOMLDecodeError as err:
+        problems.error(path, describe_toml_error(err))
+    return None
+
+
+def describe_toml_error(err: tomllib.TOMLDecodeError) -> str:
+    """'line 3, column 7: invalid TOML: expected ...' from tomllib's message."""
+    message = str(err)
+    where = re.search(r"\s*\(at (line \d+, column \d+|end of document)\)$", message)
+    if where:
+        message = message[: where.start()]
+        return f"{where.group(1)}: invalid TOML: {message[:1].lower()}{message[1:]}"
+    return f"invalid TOML: {message}"
+
+
+def suggest(word: str, choices: typing.Iterable[str], shown: str = "'{}'") -> str:
+    """'; did you mean 'x'?' when one choice is close, else ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {shown.format(close[0])}?" if close else ""
+
+
+def read_table(
+    cls: type[T], table: dict[str, Any], path: Path, problems: Problems, section: str = ""
+) -> T | None:
+    """Build ``cls`` from a TOML table, or return None after recording its problems.
+
+    ``section`` ('author', 'email', …) prefixes key names in messages as
+    ``[author] name``; it is empty for a file's top level.
+    """
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    hints = typing.get_type_hints(cls)
+    before = len(problems)
+    where = f" in [{section}]" if section else ""
+    for key in table:
+        if key not in fields:
+            problems.error(path, f"unknown key '{key}'{where}{suggest(key, fields)}")
+    values = {}
+    for name, field in fields.items():
+        label = f"[{section}] {name}" if section else name
+        if name not in table:
+            if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+                problems.error(path, f"{label}: required")
+            continue
+        value = table[name]
+        expected = hints[name]
+        if not matches(value, expected):
+            problems.error(path, f"{label}: expected {describe(expected)}, got {describe_value(value)}")
+            continue
+        record(field.metadata.get("rule", _no_rule)(value), path, label, problems)
+        values[name] = value
+    if problems.errors_since(before):
+        return None
+    return cls(**values)
+
+
+# Rules that many keys share.
+
+
+def not_empty(value: str) -> Iterable[str]:
+    if not value.strip():
+        yield "must not be empty"
+
+
+def one_of(choices: Iterable[str]) -> Rule:
+    choices = tuple(choices)
+
+    def check(value: str) -> Iterable[str]:
+        if value not in choices:
+            yield f"'{value}' is not one of {', '.join(choices)}{suggest(value, choices)}"
+
+    return check
+
+
+def pattern(regex: re.Pattern[str], what: str) -> Rule:
+    def check(value: str) -> Iterable[str]:
+        if not regex.match(value):
+            yield f"'{value}' is not {what}"
+
+    return check
+
+
+def at_least(low: int, what: str) -> Rule:
+    def check(value: int) -> Iterable[str]:
+        if value < low:
+            yield f"must be {what}"
+
+    return check
+
+
+def _no_rule(value: Any) -> Iterable[str]:
+    return ()
+
+
+def record(findings: Iterable[str], path: Path, label: str, problems: Problems) -> None:
+    """A rule's findings as problems: :class:`Warn` ones as warnings, the rest as errors."""
+    for finding in findings:
+        (problems.warn if isinstance(finding, Warn) else problems.error)(path, f"{label}: {finding}")
+
+
+def matches(value: Any, expected: Any) -> bool:
+    """Whether a TOML value has the declared type (bool is not an int here)."""
+    origin = typing.get_origin(expected)
+    if origin in (typing.Union, types.UnionType):
+        return any(matches(value, arg) for arg in typing.get_args(expected))
+    if expected is type(None):
+        return value is None
+    if origin is list:
+        (item,) = typing.get_args(expected)
+        return isinstance(value, list) and all(matches(v, item) for v in value)
+    if origin is dict:
+        _, item = typing.get_args(expected)
+        return isinstance(value, dict) and all(matches(v, item) for v in value.values())
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is datetime.date:
+        return isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)
+    return isinstance(value, expected)
+
+
+_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "true or false",
+    datetime.date: "a date like 2024-04-01",
+    list: "a list",
+    dict: "a table",
+    float: "a number",
+    datetime.datetime: "a date and time",
+    datetime.time: "a time",
+}
+
+_PLURALS = {str: "strings", int: "integers"}
+
+
+def describe(expected: Any) -> str:
+    origin = typing.get_origin(expected)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(describe(a) for a in typing.get_args(expected) if a is not type(None))
+    if origin is list:
+        return f"a list of {_PLURALS[typing.get_args(expected)[0]]}"
+    if origin is dict:
+        return f"a table of {_PLURALS[typing.get_args(expected)[1]]}"
+    return _NAMES[expected]
+
+
+def describe_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        odd = next((v for v in value if not isinstance(v, str)), None)
+        return "a list" if odd is None else f"a list holding {describe_value(odd)}"
+    for kind in (datetime.datetime, datetime.date, datetime.time, int, float, str, dict):
+        if isinstance(value, kind):
+            return _NAMES[kind]
+    return type(value).__name__

@@ -1,0 +1,130 @@
+"""monthlypost.toml: typed settings, every problem at once (SPEC §2)."""
+
+from pathlib import Path
+
+import pytest
+
+from monthlypost.config import Settings
+from monthlypost.errors import MonthlypostError
+from monthlypost.workspace import Workspace
+
+from .conftest import write
+
+
+def load(root: Path, text: str) -> Settings:
+    write(root / "monthlypost.toml", text)
+    return Workspace(root).settings
+
+
+def problems(root: Path, text: str) -> list[str]:
+    with pytest.raises(MonthlypostError) as caught:
+        load(root, text)
+    return [p.message for p in caught.value.problems]
+
+
+def test_defaults_fill_what_is_left_out(tmp_path):
+    settings = load(tmp_path, '[author]\nname = "Ana"\nemail = "ana@example.com"\n')
+    assert settings.author.language == "en"
+    assert settings.email.provider == "generic"
+    assert settings.email.accent_color == "#2a7ab0"
+    assert settings.email.utm is False
+    assert settings.youtube.daily_quota == 10_000
+    assert settings.youtube.client_secrets == "client_secret.json"
+    assert settings.smtp is None
+    assert settings.from_name == "Ana" and settings.from_address == "ana@example.com"
+    assert settings.reply_to == "ana@example.com"
+
+
+def test_the_example_settings_load(tmp_path):
+    settings = load(tmp_path, (Path(__file__).parent.parent / "monthlypost.toml").read_text())
+    assert settings.author.phone_vanity == "TRU 688 REST"
+    assert settings.links == {"website": "https://www.livepainfreeprocess.com"}
+    assert settings.youtube.hashtags == ["LivePainFree"]
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    found = problems(
+        tmp_path,
+        """
+        [author]
+        nmae = "Ana"
+        email = "not-an-address"
+        language = 7
+
+        [emial]
+        provider = "x"
+
+        [email]
+        provider = "mailchimpp"
+        accent_color = "blue"
+        utm = "yes"
+
+        [links]
+        site = "www.example.com"
+
+        [youtube]
+        hashtags = ["ok", "not ok"]
+        daily_quota = 0
+
+        [smtp]
+        host = "smtp.example.com"
+        security = "tls"
+        port = 70000
+        """,
+    )
+    assert found == [
+        "unknown section [emial]; did you mean [email]?",
+        "unknown key 'nmae' in [author]; did you mean 'name'?",
+        "[author] name: required",
+        "[author] email: 'not-an-address' is not an email address",
+        "[author] language: expected a string, got an integer",
+        "[email] provider: 'mailchimpp' is not one of mailchimp, kit, buttondown, mailerlite, brevo, "
+        "sendgrid, mailjet, campaign-monitor, generic; did you mean 'mailchimp'?",
+        "[email] accent_color: 'blue' is not a colour like #2a7ab0",
+        "[email] utm: expected true or false, got a string",
+        "[youtube] hashtags: 'not ok' may hold only letters, digits and '_'",
+        "[youtube] daily_quota: must be a positive number of units",
+        "[smtp] port: 70000 is not a port number (1–65535)",
+        "[smtp] security: 'tls' is not one of starttls, ssl, none",
+        "[links] site: 'www.example.com' is not an absolute web address (https://…)",
+    ]
+
+
+def test_every_message_names_the_file(tmp_path):
+    with pytest.raises(MonthlypostError) as caught:
+        load(tmp_path, "[author]\nname = 1\n")
+    assert str(caught.value).endswith("monthlypost.toml: [author] name: expected a string, got an integer")
+
+
+def test_a_toml_syntax_error_gives_its_line(tmp_path):
+    found = problems(tmp_path, '[author]\nname = "Ana"\nemail = \n')
+    assert found == ["line 3, column 9: invalid TOML: invalid value"]
+
+
+def test_author_section_is_required(tmp_path):
+    assert problems(tmp_path, "[links]\n") == ['[author] section: required, with at least name = "…"']
+
+
+def test_a_key_outside_any_section(tmp_path):
+    found = problems(tmp_path, 'phone = "1"\n[author]\nname = "Ana"\n')
+    assert found == ["unknown key 'phone' outside any section"]
+
+
+def test_a_section_given_as_a_value(tmp_path):
+    found = problems(tmp_path, 'author = "Ana"\n')
+    assert found == ["[author] must be a section (a table), not a single value"]
+
+
+def test_unknown_placeholders_in_the_blog_url(tmp_path):
+    found = problems(tmp_path, '[author]\nname = "A"\n[blog]\nurl = "https://a.example/{year}/{title}/"\n')
+    assert found == ["[blog] url: unknown placeholder {title}; use {slug}, {year} or {month}"]
+
+
+def test_blog_url_placeholders(tmp_path):
+    settings = load(tmp_path, '[author]\nname = "A"\n[blog]\nurl = "https://a.example/{year}/{month}/{slug}/"\n')
+    assert settings.blog.post_url("hip-pain", "2024-04") == "https://a.example/2024/04/hip-pain/"
+
+
+def test_paths_resolve_against_the_workspace(tmp_path):
+    settings = load(tmp_path, '[author]\nname = "A"\n[youtube]\nclient_secrets = "secrets/client.json"\n')
+    assert settings.resolve(settings.youtube.client_secrets) == (tmp_path / "secrets/client.json").resolve()
