@@ -1,0 +1,128 @@
+"""YouTube links, ids, thumbnails and chapters."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+PLACEHOLDER_ID = "XXXXXXXXXXX"  # what a new month's topic.toml holds until the video exists
+_YOUTUBE_HOSTS = {"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"}
+_PATH_FORMS = ("shorts", "embed", "live", "v", "e")
+
+
+class VideoLinkError(ValueError):
+    """The text is not a link to one YouTube video; the message quotes it."""
+
+
+def video_id(link: str) -> str:
+    """The 11-character id from any common form of YouTube video link, or the bare id."""
+    text = link.strip()
+    if _ID.match(text):
+        return text
+    url = urlsplit(text if "://" in text else f"https://{text}")
+    hostname = (url.hostname or "").lower()
+    if url.scheme not in ("http", "https") or "." not in hostname or " " in text:
+        raise VideoLinkError(f"'{link}' is not a YouTube video link or an 11-character video id")
+    host = hostname.removeprefix("www.")
+    if host == "youtu.be":
+        candidate = url.path.strip("/")
+    elif host in _YOUTUBE_HOSTS:
+        candidate = _id_on_youtube(url.path, parse_qs(url.query), link)
+    else:
+        raise VideoLinkError(f"'{link}' is not a YouTube link (it points to {hostname})")
+    if not _ID.match(candidate):
+        raise VideoLinkError(f"'{link}' does not hold an 11-character YouTube video id")
+    return candidate
+
+
+def _id_on_youtube(path: str, query: dict[str, list[str]], link: str) -> str:
+    parts = [p for p in path.split("/") if p]
+    if parts == ["watch"]:
+        if "v" in query:
+            return query["v"][0]
+        if "list" in query:
+            raise VideoLinkError(f"'{link}' is a playlist, not a video; link one video from it")
+        raise VideoLinkError(f"'{link}' has no video id (v=…)")
+    if len(parts) == 2 and parts[0] in _PATH_FORMS:
+        return parts[1]
+    if parts == ["playlist"]:
+        raise VideoLinkError(f"'{link}' is a playlist, not a video; link one video from it")
+    raise VideoLinkError(f"'{link}' is not a link to a YouTube video")
+
+
+def watch_url(vid: str) -> str:
+    return f"https://www.youtube.com/watch?v={vid}"
+
+
+def embed_url(vid: str) -> str:
+    return f"https://www.youtube-nocookie.com/embed/{vid}"
+
+
+def thumbnail_url(vid: str) -> str:
+    # hqdefault exists for every video; maxresdefault does not.
+    return f"https://i.ytimg.com/vi/{vid}/hqdefault.jpg"
+
+
+_HASHTAG = re.compile(r"^\w+$")
+HASHTAGS_MAX = 60  # past this YouTube ignores every hashtag
+
+
+def hashtag_name(tag: str) -> str | None:
+    """'#HipPain' or 'HipPain' → 'HipPain'; None when YouTube would not take it."""
+    name = tag.strip().removeprefix("#")
+    return name if _HASHTAG.match(name) else None
+
+
+def hashtag_problems(tags: list[str]) -> Iterator[str]:
+    for tag in tags:
+        if hashtag_name(tag) is None:
+            yield f"'{tag}' may hold only letters, digits and '_'"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    line: str  # exactly as written, which is how it goes into the description
+    seconds: int
+    label: str
+
+    @property
+    def timestamp(self) -> str:
+        return self.line.split(maxsplit=1)[0]
+
+
+_CHAPTER = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})\s+(\S.*)$")
+
+
+def parse_chapter(line: str) -> Chapter:
+    """'1:05 Why sitting matters' → Chapter(65, 'Why sitting matters')."""
+    match = _CHAPTER.match(line.strip())
+    if not match:
+        raise ValueError(f"'{line}' is not a chapter like '1:05 Title'")
+    hours, minutes, seconds, label = match.groups()
+    if int(seconds) > 59 or (hours is not None and int(minutes) > 59):
+        raise ValueError(f"'{line}' has an impossible time")
+    return Chapter(line.strip(), int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds), label)
+
+
+def chapter_problems(lines: list[str]) -> Iterator[str]:
+    """What is wrong with chapter lines, and why YouTube would ignore them, if it would."""
+    chapters = []
+    for line in lines:
+        try:
+            chapters.append(parse_chapter(line))
+        except ValueError as err:
+            yield str(err)
+    if not chapters or len(chapters) < len(lines):
+        return
+    if chapters[0].seconds != 0:
+        yield f"the first must start at 0:00, not {chapters[0].timestamp} (YouTube ignores them otherwise)"
+    if len(chapters) < 3:
+        yield f"only {len(chapters)}; YouTube needs at least three to show chapters"
+    for before, after in zip(chapters, chapters[1:]):
+        if after.seconds <= before.seconds:
+            yield f"'{after.line}' does not come after '{before.line}' (YouTube needs them in order)"
+        elif after.seconds - before.seconds < 10:
+            yield f"'{before.line}' lasts under 10 seconds (YouTube needs 10 or more for each)"
