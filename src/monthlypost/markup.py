@@ -1,0 +1,250 @@
+"""script.md: CommonMark parsed once, rendered as HTML, Markdown and plain text.
+
+Raw HTML is never recognised (it stays text, escaped in HTML output), and
+links or images to javascript:, vbscript:, file: or data: addresses are not
+made into links at all.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.tree import SyntaxTreeNode
+
+_UNSAFE_SCHEME = re.compile(r"^\s*(javascript|vbscript|file|data):", re.IGNORECASE)
+
+
+@cache
+def parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False})
+    md.validateLink = lambda url: not _UNSAFE_SCHEME.match(url)  # type: ignore[method-assign]
+    return md
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A link or image in the script, for checks and for copying images."""
+
+    kind: str  # "link" | "image"
+    url: str
+    text: str  # link text, or the image's alt text
+    line: int  # 1-based line in script.md
+
+
+class Script:
+    """The month's text, parsed once."""
+
+    def __init__(self, source: str):
+        from markdown_it.tree import SyntaxTreeNode
+
+        self.source = source
+        self.tree = SyntaxTreeNode(parser().parse(source))
+
+    @property
+    def blocks(self) -> list[SyntaxTreeNode]:
+        return list(self.tree.children)
+
+    def excerpt(self, paragraphs: int) -> list[SyntaxTreeNode]:
+        """The top-level blocks up to and including the Nth paragraph."""
+        taken, count = [], 0
+        for block in self.blocks:
+            if count == paragraphs:
+                break
+            taken.append(block)
+            count += block.type == "paragraph"
+        return taken
+
+    def references(self) -> Iterator[Reference]:
+        for node in self.tree.walk():
+            if node.type == "inline":
+                line = (node.map or (0, 0))[0] + 1
+                for child in node.walk():
+                    if child.type == "link":
+                        yield Reference("link", str(child.attrs["href"]), _plain(child), line)
+                    elif child.type == "image":
+                        yield Reference("image", str(child.attrs["src"]), _plain(child), line)
+
+    def html(self, blocks: list[SyntaxTreeNode] | None = None) -> str:
+        md = parser()
+        tokens = [t for block in (self.blocks if blocks is None else blocks) for t in block.to_tokens()]
+        return md.renderer.render(tokens, md.options, {})
+
+    def text(self, width: int = 72, blocks: list[SyntaxTreeNode] | None = None) -> str:
+        return TextWriter(width).blocks(self.blocks if blocks is None else blocks)
+
+    def markdown(self) -> str:
+        return MarkdownWriter().blocks(self.blocks)
+
+
+def _plain(node: SyntaxTreeNode) -> str:
+    """The words inside an inline node, without any markup."""
+    if node.type in ("text", "code_inline"):
+        return node.content
+    if node.type in ("softbreak", "hardbreak"):
+        return " "
+    return "".join(_plain(child) for child in node.children)
+
+
+class TextWriter:
+    """Plain text for the newsletter: wrapped, links as 'text (address)'."""
+
+    def __init__(self, width: int):
+        self.width = width
+
+    def blocks(self, nodes: list[SyntaxTreeNode], indent: str = "", separator: str = "\n\n") -> str:
+        return separator.join(self.block(node, indent) for node in nodes)
+
+    def block(self, node: SyntaxTreeNode, indent: str) -> str:
+        kind = node.type
+        if kind == "paragraph":
+            return self.wrap(self.inline(node.children[0]), indent)
+        if kind == "heading":
+            return self.heading(self.inline(node.children[0]), int(node.tag[1]), indent)
+        if kind in ("bullet_list", "ordered_list"):
+            return self.listing(node, indent)
+        if kind == "blockquote":
+            inner = indent + "> "
+            return self.blocks(node.children, inner, f"\n{inner.rstrip()}\n")
+        if kind in ("code_block", "fence"):
+            return self.code(node.content.rstrip("\n"), node.info, indent)
+        if kind == "hr":
+            return indent + self.rule()
+        raise AssertionError(f"unexpected Markdown block {kind}")
+
+    def listing(self, node: SyntaxTreeNode, indent: str) -> str:
+        start = int(node.attrs.get("start", 1))
+        tight = all(
+            child.hidden for item in node.children for child in item.children if child.type == "paragraph"
+        )
+        separator = "\n" if tight else "\n\n"
+        items = []
+        for number, item in enumerate(node.children, start):
+            marker = f"{number}. " if node.type == "ordered_list" else self.bullet
+            body = self.blocks(item.children, indent + " " * len(marker), separator)
+            items.append(indent + marker + body[len(indent) + len(marker) :])
+        return separator.join(items)
+
+    def inline(self, node: SyntaxTreeNode) -> str:
+        return "".join(self.span(child) for child in node.children)
+
+    # How each construct is written; MarkdownWriter overrides these.
+    bullet = "- "
+
+    def span(self, node: SyntaxTreeNode) -> str:
+        kind = node.type
+        if kind == "text":
+            return node.content
+        if kind == "softbreak":
+            return " "
+        if kind == "hardbreak":
+            return "\n"
+        if kind == "code_inline":
+            return node.content
+        if kind == "link":
+            text, href = self.inline(node), str(node.attrs["href"])
+            bare = href.removeprefix("mailto:").removeprefix("tel:")
+            return text if text in (href, bare) else f"{text} ({bare})"
+        if kind == "image":
+            return f"[{_plain(node) or 'image'}]"
+        return self.inline(node)  # em, strong: the words alone
+
+    def wrap(self, text: str, indent: str) -> str:
+        lines = []
+        for line in text.split("\n"):
+            lines += textwrap.wrap(
+                line,
+                self.width,
+                initial_indent=indent,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            ) or [indent.rstrip()]
+        return "\n".join(lines)
+
+    def heading(self, text: str, level: int, indent: str) -> str:
+        return f"{indent}{text}\n{indent}{('=' if level == 1 else '-') * len(text)}"
+
+    def code(self, content: str, info: str, indent: str) -> str:
+        return "\n".join(f"{indent}    {line}".rstrip() for line in content.split("\n"))
+
+    def rule(self) -> str:
+        return "-" * 20
+
+
+_MD_ESCAPE = re.compile(r"([\\`*_\[\]<>]|&(?=#?\w+;))")
+_MD_LINE_START = re.compile(r"^(\s*(?:\d+(?=[.)]))?)([#+=|.)-])", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """Text that Markdown shows as written, never as markup or HTML."""
+    return _MD_ESCAPE.sub(r"\\\1", text)
+
+
+class MarkdownWriter(TextWriter):
+    """CommonMark again, for post.md: the same document with every text character escaped
+    where Markdown would read it as syntax, so raw HTML stays text here too."""
+
+    def __init__(self) -> None:
+        super().__init__(width=0)
+
+    def span(self, node: SyntaxTreeNode) -> str:
+        kind = node.type
+        if kind == "text":
+            return escape_markdown(node.content)
+        if kind == "softbreak":
+            return "\n"
+        if kind == "hardbreak":
+            return "\\\n"
+        if kind == "code_inline":
+            fence = "`" * (max((len(m) for m in re.findall(r"`+", node.content)), default=0) + 1)
+            pad = " " if node.content.startswith("`") or node.content.endswith("`") else ""
+            return f"{fence}{pad}{node.content}{pad}{fence}"
+        if kind == "em":
+            return f"*{self.inline(node)}*"
+        if kind == "strong":
+            return f"**{self.inline(node)}**"
+        if kind == "link":
+            return f"[{self.inline(node)}]({_md_url(str(node.attrs['href']))}{_md_title(node)})"
+        if kind == "image":
+            alt = escape_markdown(_plain(node))
+            return f"![{alt}]({_md_url(str(node.attrs['src']))}{_md_title(node)})"
+        raise AssertionError(f"unexpected Markdown inline {kind}")
+
+    def wrap(self, text: str, indent: str) -> str:
+        text = _MD_LINE_START.sub(r"\1\\\2", text)
+        return "\n".join(indent + line if line else indent.rstrip() for line in text.split("\n"))
+
+    def heading(self, text: str, level: int, indent: str) -> str:
+        return f"{indent}{'#' * level} {text}"
+
+    def code(self, content: str, info: str, indent: str) -> str:
+        fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", content)), default=0) + 1)
+        body = "\n".join(indent + line if line else "" for line in content.split("\n"))
+        return f"{indent}{fence}{info}\n{body}\n{indent}{fence}"
+
+    def rule(self) -> str:
+        return "---"
+
+
+_URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
+
+
+def _md_url(url: str) -> str:
+    """A link destination that Markdown reads back unchanged."""
+    return "".join(_URL_UNSAFE.get(c, c) for c in url)
+
+
+def _md_title(node: SyntaxTreeNode) -> str:
+    title = node.attrs.get("title")
+    if not title:
+        return ""
+    escaped = str(title).replace("\\", "\\\\").replace('"', '\\"')
+    return f' "{escaped}"'

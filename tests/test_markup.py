@@ -1,0 +1,111 @@
+"""script.md: CommonMark, raw HTML as text, unsafe links dropped, one parse for three renderings."""
+
+import pytest
+
+from monthlypost.markup import Script, escape_markdown, parser
+
+from .conftest import REPO
+
+SAMPLE = """\
+Intro with *em*, **strong**, `code`, a [link](https://example.com/a_b "Title \\"q\\"") and AT&amp;T &copy;.
+
+- one *item* with [a link](https://example.com/a_b) and `` a`b ``
+- two <b>html</b>
+  1. nested
+  2. list
+
+> quoted **text** that is long enough to wrap around at seventy two characters wide, surely
+> - inner
+
+```python
+code  block
+```
+
+    indented code
+
+![alt *text*](https://x.example/p.png "T") <https://auto.example>
+1986. not a list
+# heading
++ plus
+
+Line with hard break
+next line\\
+third
+
+3) three
+4) four
+
+Setext
+===
+
+---
+"""
+
+
+@pytest.mark.parametrize(
+    "source",
+    [SAMPLE, (REPO / "campaigns/2024-04/script.md").read_text("utf-8"), "<div>raw</div>\n\n*a* <b>b</b> [x](<y z>)"],
+    ids=["sample", "example-month", "raw-html"],
+)
+def test_markdown_output_reads_back_as_the_same_document(source):
+    script = Script(source)
+    assert parser().render(script.markdown()) == script.html()
+
+
+def test_raw_html_is_shown_as_text():
+    html = Script('Hello <script>alert(1)</script> and <b onclick="x">bold</b>\n\n<div>block</div>\n').html()
+    assert "<script" not in html and "<b " not in html and "<div" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;div&gt;block&lt;/div&gt;" in html
+
+
+def test_raw_html_stays_text_in_the_markdown_too():
+    markdown = Script("Hello <script>alert(1)</script>\n").markdown()
+    assert "<script>" not in markdown
+    assert "<script" not in parser().render(markdown)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[x](javascript:alert(1))",
+        "[x](JavaScript:alert(1))",
+        "[x](vbscript:msgbox)",
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+        "![x](data:image/png;base64,iVBORw0KGgo=)",
+        "[x](file:///etc/passwd)",
+        "<javascript:alert(1)>",
+    ],
+)
+def test_javascript_and_data_links_are_dropped(link):
+    html = Script(link).html()
+    assert "href=" not in html and "src=" not in html
+    assert list(Script(link).references()) == []
+
+
+def test_references_list_links_and_images_with_their_lines():
+    refs = list(Script("Para\n\n[a](https://a.example) and ![pic](p.jpg)\n").references())
+    assert [(r.kind, r.url, r.text, r.line) for r in refs] == [
+        ("link", "https://a.example", "a", 3),
+        ("image", "p.jpg", "pic", 3),
+    ]
+
+
+def test_plain_text_wraps_and_spells_out_links():
+    text = Script(SAMPLE).text(width=40)
+    assert all(len(line) <= 40 for line in text.splitlines() if "://" not in line)
+    assert "a link (https://example.com/a_b)" in " ".join(text.split())
+    assert "<b>html</b>" in text  # as written, since plain text cannot run it
+    assert "> quoted text that is long enough to\n> wrap around" in text
+    assert "\n>\n> - inner" in text
+
+
+def test_excerpt_takes_the_first_paragraphs():
+    script = Script("One.\n\n## Head\n\nTwo.\n\nThree.\n")
+    assert Script("").html(script.excerpt(2)) == "<p>One.</p>\n<h2>Head</h2>\n<p>Two.</p>\n"
+
+
+def test_escape_markdown_keeps_text_literal():
+    text = "*not em* _nor_ [a](https://b.example) <i> `c` \\ &amp;"
+    rendered = parser().renderInline(escape_markdown(text))
+    assert rendered == "*not em* _nor_ [a](https://b.example) &lt;i&gt; `c` \\ &amp;amp;"
