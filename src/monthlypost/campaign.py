@@ -1,0 +1,222 @@
+"""campaigns/YYYY-MM → a typed, validated :class:`Campaign`."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import unquote
+
+from monthlypost.errors import Problems
+from monthlypost.markup import Script
+from monthlypost.tables import Warn, at_least, load_toml, not_empty, pattern, read_table, rule
+from monthlypost.video import (
+    PLACEHOLDER_ID,
+    Chapter,
+    VideoLinkError,
+    chapter_problems,
+    hashtag_name,
+    hashtag_problems,
+    parse_chapter,
+    video_id,
+)
+
+TOPIC_NAME = "topic.toml"
+SCRIPT_NAME = "script.md"
+TITLE_MAX = 100
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and newline
+
+# --- Value rules ------------------------------------------------------------------
+
+
+def plain_text(value: str) -> Iterable[str]:
+    if CONTROL.search(value):
+        yield "contains a control character"
+
+
+def title_rule(title: str) -> Iterable[str]:
+    yield from not_empty(title)
+    yield from plain_text(title)
+    if len(title) > TITLE_MAX:
+        yield f"{len(title)} characters; YouTube allows at most {TITLE_MAX}"
+    if "<" in title or ">" in title:
+        yield "must not contain < or > (YouTube refuses them)"
+
+
+def video_rule(link: str) -> Iterable[str]:
+    try:
+        vid = video_id(link)
+    except VideoLinkError as err:
+        yield str(err)
+        return
+    if vid == PLACEHOLDER_ID:
+        yield Warn("still the placeholder; put this month's video link here")
+
+
+def required_text(value: str) -> Iterable[str]:
+    yield from not_empty(value)
+    yield from plain_text(value)
+
+
+def optional_text(value: str) -> Iterable[str]:
+    if not value.strip():
+        yield "must not be empty; leave the key out to use the default"
+    yield from plain_text(value)
+
+
+def key_points_rule(points: list[str]) -> Iterable[str]:
+    if not points:
+        yield "list at least one"
+    for number, point in enumerate(points, 1):
+        if not point.strip():
+            yield f"point {number} is empty"
+        yield from plain_text(point)
+
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """topic.toml, key for key (SPEC §3)."""
+
+    title: str = field(metadata=rule(title_rule))
+    video: str = field(metadata=rule(video_rule))
+    summary: str = field(metadata=rule(required_text))
+    key_points: list[str] = field(metadata=rule(key_points_rule))
+    keywords: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list, metadata=rule(hashtag_problems))
+    chapters: list[str] = field(default_factory=list, metadata=rule(chapter_problems))
+    subject: str | None = field(default=None, metadata=rule(optional_text))
+    preheader: str | None = field(default=None, metadata=rule(optional_text))
+    publish_date: datetime.date | None = None
+    cta: str | None = field(default=None, metadata=rule(plain_text))
+    slug: str | None = field(
+        default=None, metadata=rule(pattern(_SLUG, "made of lower-case letters, digits and single hyphens"))
+    )
+    excerpt: int | None = field(default=None, metadata=rule(at_least(1, "a number of paragraphs, 1 or more")))
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One month, read and checked: everything the renderers need."""
+
+    month: str  # YYYY-MM
+    folder: Path
+    topic: Topic
+    script: Script
+    images: list[str]  # the script's own image files, relative to the folder
+
+    @property
+    def topic_path(self) -> Path:
+        return self.folder / TOPIC_NAME
+
+    @property
+    def script_path(self) -> Path:
+        return self.folder / SCRIPT_NAME
+
+    @property
+    def video_id(self) -> str:
+        return video_id(self.topic.video)
+
+    @property
+    def chapters(self) -> list[Chapter]:
+        return [parse_chapter(line) for line in self.topic.chapters]
+
+    @property
+    def hashtags(self) -> list[str]:
+        """Without '#', as written."""
+        return [hashtag_name(tag) or tag for tag in self.topic.hashtags]
+
+    @property
+    def title(self) -> str:
+        return self.topic.title
+
+    @property
+    def slug(self) -> str:
+        return self.topic.slug or slugify(self.topic.title)
+
+    @property
+    def subject(self) -> str:
+        return self.topic.subject or self.topic.title
+
+    @property
+    def preheader(self) -> str:
+        return self.topic.preheader or self.topic.summary
+
+    @property
+    def publish_date(self) -> datetime.date:
+        if self.topic.publish_date:
+            return self.topic.publish_date
+        year, month = map(int, self.month.split("-"))
+        return datetime.date(year, month, 1)
+
+
+def slugify(text: str) -> str:
+    """'Why Your Hip Pain Keeps Coming Back' → 'why-your-hip-pain-keeps-coming-back'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", re.sub(r"['’]", "", ascii_text)).strip("-") or "post"
+
+
+def read_campaign(month: str, folder: Path, problems: Problems) -> Campaign | None:
+    """Read and check one month's folder; its problems go into ``problems``."""
+    start = len(problems)
+    topic_path = folder / TOPIC_NAME
+    data = load_toml(topic_path, problems, f"; every month needs one (run 'monthlypost new {month}')")
+    topic = read_table(Topic, data, topic_path, problems) if data is not None else None
+    script = read_script(folder / SCRIPT_NAME, problems)
+    images = check_references(script, folder, problems) if script is not None else []
+    if topic is None or script is None or problems.errors_since(start):
+        return None
+    return Campaign(month, folder, topic, script, images)
+
+
+def peek_title(folder: Path) -> str | None:
+    """The month's title without checking anything else (for listing months quickly)."""
+    data = load_toml(folder / TOPIC_NAME, Problems())
+    title = (data or {}).get("title")
+    return title if isinstance(title, str) and title.strip() else None
+
+
+def read_script(path: Path, problems: Problems) -> Script | None:
+    try:
+        source = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        problems.error(path, "missing; write the month's text here in Markdown")
+        return None
+    except UnicodeDecodeError as err:
+        problems.error(path, f"not UTF-8 text (byte {err.start})")
+        return None
+    if not source.strip():
+        problems.error(path, "empty; write the month's text here in Markdown")
+        return None
+    return Script(source.removeprefix("\ufeff"))
+
+
+def check_references(script: Script, folder: Path, problems: Problems) -> list[str]:
+    """Warn about links readers cannot follow; list the local images (an error if missing)."""
+    path = folder / SCRIPT_NAME
+    images = []
+    for ref in script.references():
+        where = f"line {ref.line}: "
+        if ref.kind == "image" and not ref.text.strip():
+            problems.warn(path, f"{where}image '{ref.url}' has no alt text; screen readers and blocked images show nothing")
+        if ref.url.lower().startswith("https://") or (
+            ref.kind == "link" and ref.url.lower().startswith(("mailto:", "tel:"))
+        ):
+            continue
+        if ref.kind == "image" and "://" not in ref.url and not ref.url.startswith(("/", "#")):
+            name = unquote(ref.url)
+            local = (folder / name).resolve()
+            if not local.is_relative_to(folder.resolve()):
+                problems.error(path, f"{where}image '{ref.url}' is outside the month's folder")
+            elif not local.is_file():
+                problems.error(path, f"{where}image '{ref.url}' not found in {folder.name}/")
+            else:
+                images.append(name)
+            continue
+        problems.warn(path, f"{where}{ref.kind} '{ref.url}' is not an absolute https:// address")
+    return images
