@@ -1,0 +1,171 @@
+"""Rendering a month: the Jinja environment and the context every output shares.
+
+Templates come from the workspace's ``templates/`` first, then the defaults
+shipped in the package. ``default/NAME`` always means the shipped one, so an
+override can ``{% extends "default/post.html" %}`` and change one block.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from monthlypost import __version__
+from monthlypost.campaign import Campaign
+from monthlypost.config import Settings
+from monthlypost.errors import Problem
+from monthlypost.markup import escape_markdown
+from monthlypost.video import embed_url, hashtag_name, thumbnail_url, watch_url
+from monthlypost.workspace import DEFAULT_TEMPLATES
+
+def environment(workspace_templates: Path) -> jinja2.Environment:
+    defaults = jinja2.FileSystemLoader(DEFAULT_TEMPLATES)
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader(workspace_templates),
+                jinja2.PrefixLoader({"default": defaults}),
+                defaults,
+            ]
+        ),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(["html", "mjml", "xml"], default_for_string=False),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["yaml"] = yaml_scalar
+    env.filters["md"] = escape_markdown
+    env.filters["long_date"] = lambda d: f"{d:%B} {d.day}, {d.year}"
+    return env
+
+
+def template_problem(err: jinja2.TemplateError, workspace_templates: Path) -> Problem:
+    """A template's own mistake, named by the template file and line."""
+    if isinstance(err, jinja2.TemplateSyntaxError) and err.filename:
+        return Problem(Path(err.filename), f"line {err.lineno}: {err.message}")
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        path = Path(frame.filename)
+        if path.is_relative_to(workspace_templates) or path.is_relative_to(DEFAULT_TEMPLATES):
+            return Problem(path, f"line {frame.lineno}: {err.message}")
+    return Problem(workspace_templates, str(err.message))
+
+
+def yaml_scalar(value: Any) -> str:
+    """A YAML value that reads back as written (YAML is a superset of JSON)."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+    text: str = ""  # as people read it; by default the address without its scheme
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            object.__setattr__(self, "text", re.sub(r"^(https?://|mailto:|tel:)", "", self.url).rstrip("/"))
+
+    @property
+    def is_web(self) -> bool:
+        return self.url.startswith(("https://", "http://"))
+
+
+_BRANDS = {
+    "youtube": "YouTube",
+    "linkedin": "LinkedIn",
+    "tiktok": "TikTok",
+    "github": "GitHub",
+    "x": "X",
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+}
+
+
+def link_label(key: str) -> str:
+    """A [links] key as a label: known names spelled properly; keys with capitals kept as written."""
+    if key != key.lower():
+        return key
+    return _BRANDS.get(key, key.replace("_", " ").replace("-", " ").capitalize())
+
+
+def contact_links(settings: Settings) -> list[Link]:
+    """How to reach the author: phone, email, website, in that order."""
+    author = settings.author
+    contact = []
+    if author.phone:
+        digits = re.sub(r"[^\d+]", "", author.phone)
+        shown = f"{author.phone} ({author.phone_vanity})" if author.phone_vanity else author.phone
+        contact.append(Link("Phone", f"tel:{digits}", shown))
+    if author.email:
+        contact.append(Link("Email", f"mailto:{author.email}"))
+    if author.website:
+        contact.append(Link("Website", author.website))
+    return contact
+
+
+def other_links(settings: Settings) -> list[Link]:
+    """[links], without any address already given as contact."""
+    seen = {_same(link.url) for link in contact_links(settings)}
+    links = []
+    for key, url in settings.links.items():
+        if _same(url) not in seen:
+            seen.add(_same(url))
+            links.append(Link(link_label(key), url))
+    return links
+
+
+def _same(url: str) -> str:
+    return url.lower().rstrip("/")
+
+
+def merged_hashtags(campaign: Campaign, settings: Settings) -> list[str]:
+    """The month's hashtags, then the workspace's, each once (compared without case)."""
+    seen: dict[str, str] = {}
+    for name in [*campaign.hashtags, *(hashtag_name(t) or t for t in settings.youtube.hashtags)]:
+        seen.setdefault(name.casefold(), name)
+    return list(seen.values())
+
+
+def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
+    """Everything a template may use. Templates see plain values, never files."""
+    vid = campaign.video_id
+    topic = campaign.topic
+    return {
+        "version": __version__,
+        "month": campaign.month,
+        "language": settings.author.language,
+        "accent_color": settings.email.accent_color,
+        "title": campaign.title,
+        "summary": topic.summary,
+        "subject": campaign.subject,
+        "preheader": campaign.preheader,
+        "key_points": topic.key_points,
+        "keywords": topic.keywords,
+        "chapters": campaign.chapters,
+        "hashtags": merged_hashtags(campaign, settings),
+        "cta": topic.cta,
+        "slug": campaign.slug,
+        "date": campaign.publish_date,
+        "post_url": settings.blog.post_url(campaign.slug, campaign.month),
+        "video": {
+            "id": vid,
+            "url": watch_url(vid),
+            "embed_url": embed_url(vid),
+            "thumbnail": thumbnail_url(vid),
+        },
+        "author": settings.author,
+        "contact": contact_links(settings),
+        "links": other_links(settings),
+        "youtube_footer": settings.youtube.footer,
+        "script_html": Markup(campaign.script.html()),
+    }

@@ -1,0 +1,335 @@
+"""build: the example month's outputs, written together or not at all (SPEC §4)."""
+
+import hashlib
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from monthlypost.markup import parser
+
+from .conftest import GOLDEN, edit, run, snapshot, write
+
+OUT = Path("dist/2024-04")
+GOLDEN_FILES = ["post.html", "post.md", "youtube.txt"]
+
+
+def normalise(name: str, text: str) -> str:
+    """Strip what changes from release to release (the version in post.html's generator tag)."""
+    return re.sub(r'content="monthlypost [^"]+"', 'content="monthlypost VERSION"', text)
+
+
+@pytest.mark.parametrize("name", GOLDEN_FILES)
+def test_the_example_month_matches_its_golden_file(example, name, regen_golden):
+    """Regenerate with: python -m pytest tests/test_build.py --regen-golden"""
+    assert run("build", "2024-04").exit_code == 0
+    text = normalise(name, (example / OUT / name).read_text("utf-8"))
+    golden = GOLDEN / "2024-04" / name
+    if regen_golden:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, "utf-8")
+    assert text == golden.read_text("utf-8")
+
+
+def test_build_writes_the_files_and_a_manifest(example):
+    result = run("build", "2024-04")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "2024-04: built dist/2024-04\n"
+    assert result.stderr == ""
+    manifest = json.loads((example / OUT / "manifest.json").read_text())
+    assert set(manifest["files"]) >= {"post.html", "post.md", "youtube.txt"}
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((example / OUT / name).read_bytes()).hexdigest() == digest
+    assert manifest["month"] == "2024-04"
+    assert manifest["title"] == manifest["subject"] == "Why Your Hip Pain Keeps Coming Back"
+    assert manifest["preheader"].startswith("The back-burner reasons")
+    assert manifest["video_id"] == "hipPain2404"
+    assert manifest["video_url"] == "https://www.youtube.com/watch?v=hipPain2404"
+    assert manifest["warnings"] == []
+    assert re.fullmatch(r"[0-9a-f]{64}", manifest["inputs_sha256"])
+    assert manifest["version"]
+
+
+def test_building_twice_gives_the_same_bytes(example):
+    run("build")
+    first = snapshot(example / "dist")
+    assert run("build", "--force").exit_code == 0
+    assert snapshot(example / "dist") == first
+
+
+def test_no_month_builds_the_newest(example):
+    write(example / "campaigns/2023-12-winter/topic.toml", (example / "campaigns/2024-04/topic.toml").read_text())
+    write(example / "campaigns/2023-12-winter/script.md", "Winter.\n")
+    result = run("build")
+    assert result.stdout == "2024-04: built dist/2024-04\n"
+    assert not (example / "dist/2023-12").exists()
+    result = run("build", "--all")
+    assert "2023-12: built dist/2023-12" in result.stdout
+
+
+def test_a_month_folder_may_carry_a_slug(example):
+    (example / "campaigns/2024-04").rename(example / "campaigns/2024-04-hip-pain")
+    assert run("build", "2024-04").exit_code == 0
+    assert (example / OUT / "post.html").is_file()
+
+
+def test_two_folders_for_one_month_is_an_error(example):
+    write(example / "campaigns/2024-04-again/script.md", "x")
+    result = run("build", "2024-04")
+    assert result.exit_code == 1
+    assert "Error: campaigns: two folders for 2024-04 (2024-04 and 2024-04-again); keep one" in result.stderr
+
+
+def test_an_unknown_month_says_how_to_start_it(example):
+    result = run("build", "2024-05")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: campaigns/2024-05: no folder for 2024-05 (months here: 2024-04); "
+        "run 'monthlypost new 2024-05' to start it\n"
+    )
+
+
+@pytest.mark.parametrize("month", ["2024-13", "2024-00", "24-04", "2024-4", "April"])
+def test_a_month_that_is_not_real_is_a_usage_error(example, month):
+    result = run("build", month)
+    assert result.exit_code == 2
+    assert f"'{month}' is not a month like 2024-04" in result.stderr
+
+
+def test_months_and_all_together_is_a_usage_error(example):
+    result = run("build", "2024-04", "--all")
+    assert result.exit_code == 2
+    assert "name months or use --all, not both" in result.stderr
+
+
+def test_an_up_to_date_month_is_not_rewritten(example):
+    run("build")
+    result = run("build")
+    assert result.stdout == "2024-04: up to date in dist/2024-04 (--force rebuilds it)\n"
+    edit(example / "campaigns/2024-04/script.md", "Enjoy the video.", "Enjoy the video!")
+    assert run("build").stdout == "2024-04: built dist/2024-04\n"
+    assert "Enjoy the video!" in (example / OUT / "post.html").read_text()
+
+
+def test_a_settings_or_template_change_makes_the_month_stale(example):
+    run("build")
+    edit(example / "monthlypost.toml", "(878) 688-7378", "(878) 688-0000")
+    assert "stale" in run("list").stdout
+    assert run("build").stdout == "2024-04: built dist/2024-04\n"
+    assert "(878) 688-0000" in (example / OUT / "youtube.txt").read_text()
+    write(example / "templates/youtube.txt", '{% extends "default/youtube.txt" %}\n')
+    assert "stale" in run("list").stdout
+
+
+def test_outputs_edited_by_hand_are_never_overwritten_without_force(example):
+    run("build")
+    (example / OUT / "post.html").write_text("my careful edits")
+    (example / OUT / "notes.txt").write_text("mine")
+    edit(example / "campaigns/2024-04/script.md", "Enjoy the video.", "Enjoy the video!")
+
+    result = run("build")
+    assert result.exit_code == 1
+    assert "Error: dist/2024-04/post.html: edited since it was built" in result.stderr
+    assert "Error: dist/2024-04/notes.txt: not written by monthlypost" in result.stderr
+    assert (example / OUT / "post.html").read_text() == "my careful edits"
+
+    assert run("build", "--force").exit_code == 0
+    assert "Enjoy the video!" in (example / OUT / "post.html").read_text()
+    assert not (example / OUT / "notes.txt").exists()
+
+
+def test_a_folder_monthlypost_did_not_write_is_not_replaced(example):
+    write(example / "elsewhere/2024-04/index.html", "someone else's site")
+    result = run("build", "--out", "elsewhere")
+    assert result.exit_code == 1
+    assert "Error: elsewhere/2024-04/index.html: not written by monthlypost" in result.stderr
+    assert (example / "elsewhere/2024-04/index.html").read_text() == "someone else's site"
+
+
+def test_out_writes_somewhere_else(example, tmp_path):
+    result = run("build", "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0
+    assert (tmp_path / "site/2024-04/post.html").is_file()
+    assert not (example / "dist").exists()
+
+
+def test_a_failed_write_leaves_the_old_outputs(example, monkeypatch):
+    run("build")
+    before = snapshot(example / "dist")
+    edit(example / "campaigns/2024-04/script.md", "Enjoy the video.", "Enjoy the video!")
+
+    real_write = Path.write_bytes
+
+    def disk_full(self, data):
+        if self.name == "youtube.txt":
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    result = run("build")
+    assert result.exit_code == 1
+    assert "Error: dist/2024-04: could not write the outputs: No space left on device" in result.stderr
+    assert snapshot(example / "dist") == before  # nothing half-written
+    assert [p.name for p in (example / "dist").iterdir()] == ["2024-04"]  # no staging folder left
+
+
+def test_local_images_are_copied_beside_the_post(example):
+    (example / "campaigns/2024-04/img").mkdir()
+    (example / "campaigns/2024-04/img/foam roller.jpg").write_bytes(b"\xff\xd8jpeg")
+    edit(example / "campaigns/2024-04/script.md", "Let me show you", "![A foam roller](<img/foam roller.jpg>)\n\nLet me show you")
+    assert run("build").exit_code == 0
+    assert (example / OUT / "img/foam roller.jpg").read_bytes() == b"\xff\xd8jpeg"
+    assert '<img src="img/foam%20roller.jpg" alt="A foam roller" />' in (example / OUT / "post.html").read_text()
+    manifest = json.loads((example / OUT / "manifest.json").read_text())
+    assert "img/foam roller.jpg" in manifest["files"]
+
+
+# --- post.html ------------------------------------------------------------------------------
+
+
+class Page(HTMLParser):
+    def __init__(self, text):
+        super().__init__()
+        self.tags, self.scripts, self._in_script = [], [], False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+    def meta(self, key):
+        return [a.get("content") for t, a in self.tags if t == "meta" and key in (a.get("name"), a.get("property"))]
+
+
+def test_post_html_is_a_whole_page_with_its_metadata(example):
+    edit(example / "campaigns/2024-04/topic.toml", "cta =", 'chapters = ["0:00 Intro", "1:05 Sitting", "2:30 First step"]\ncta =')
+    edit(example / "monthlypost.toml", "[links]", '[blog]\nurl = "https://www.livepainfreeprocess.com/blog/{slug}/"\n\n[links]')
+    run("build")
+    text = (example / OUT / "post.html").read_text()
+    page = Page(text)
+    assert text.startswith("<!DOCTYPE html>")
+    assert ("html", {"lang": "en"}) in page.tags
+    assert "<title>Why Your Hip Pain Keeps Coming Back · Patrick Lerouge</title>" in text
+    assert text.count("<h1>") == 1
+    assert page.meta("description") == [
+        "The back-burner reasons your hip pain keeps coming back: overworked hip rotators, "
+        "long hours of sitting, and that over-rotated first step."
+    ]
+    url = "https://www.livepainfreeprocess.com/blog/why-your-hip-pain-keeps-coming-back/"
+    assert page.meta("og:url") == [url]
+    assert ("link", {"rel": "canonical", "href": url}) in page.tags
+    assert page.meta("og:image") == ["https://i.ytimg.com/vi/hipPain2404/hqdefault.jpg"]
+    assert page.meta("og:title") == ["Why Your Hip Pain Keeps Coming Back"]
+    assert len(page.meta("article:tag")) == 8
+    iframes = [a for t, a in page.tags if t == "iframe"]
+    assert [a["src"] for a in iframes] == ["https://www.youtube-nocookie.com/embed/hipPain2404"]
+    assert iframes[0]["title"] == "Why Your Hip Pain Keeps Coming Back"
+
+    assert [t for t, a in page.tags if t == "script"] == ["script"]
+    video = json.loads(page.scripts[0])
+    assert video["@type"] == "VideoObject"
+    assert video["name"] == "Why Your Hip Pain Keeps Coming Back"
+    assert video["uploadDate"] == "2024-04-01"
+    assert video["embedUrl"] == "https://www.youtube-nocookie.com/embed/hipPain2404"
+    assert video["thumbnailUrl"] == ["https://i.ytimg.com/vi/hipPain2404/hqdefault.jpg"]
+    assert [(c["name"], c["startOffset"], c.get("endOffset")) for c in video["hasPart"]] == [
+        ("Intro", 0, 65),
+        ("Sitting", 65, 150),
+        ("First step", 150, None),
+    ]
+    assert "Recurring hip pain comes from overuse" in text
+    assert "<h2>So, Why Does Your Hip Pain Keep Coming Back?</h2>" in text
+    assert 'href="tel:8786887378"' in text and "TRU 688 REST" in text
+    assert "leave a comment down below" in text
+
+
+def test_no_text_can_break_out_of_the_json_ld(example):
+    edit(example / "campaigns/2024-04/topic.toml", "The back-burner reasons", "</script><script>alert(1)</script> reasons")
+    run("build")
+    page = Page((example / OUT / "post.html").read_text())
+    assert [t for t, a in page.tags if t == "script"] == ["script"]
+    assert json.loads(page.scripts[0])["description"].startswith("</script><script>alert(1)</script>")
+
+
+def test_publish_date_and_slug_can_be_set(example):
+    edit(example / "campaigns/2024-04/topic.toml", "cta =", 'publish_date = 2024-04-15\nslug = "hip-pain"\ncta =')
+    run("build")
+    post_md = (example / OUT / "post.md").read_text()
+    assert "date: 2024-04-15\n" in post_md and 'slug: "hip-pain"\n' in post_md
+    assert '<time datetime="2024-04-15">April 15, 2024</time>' in (example / OUT / "post.html").read_text()
+
+
+# --- post.md -------------------------------------------------------------------------------
+
+
+def front_matter(text):
+    head, body = text.removeprefix("---\n").split("\n---\n", 1)
+    return {k: json.loads(v) if v[0] in '"[' else v for k, v in (line.split(": ", 1) for line in head.splitlines())}, body
+
+
+def test_post_md_has_front_matter_and_the_markdown_body(example):
+    edit(example / "campaigns/2024-04/topic.toml", "Why Your Hip Pain", 'Why \\"Your\\" Hip: Pain')
+    run("build")
+    meta, body = front_matter((example / OUT / "post.md").read_text())
+    assert meta["title"] == 'Why "Your" Hip: Pain Keeps Coming Back'
+    assert meta["date"] == "2024-04-01"
+    assert meta["description"].startswith("The back-burner reasons")
+    assert meta["tags"][:2] == ["Patrick Lerouge", "livepainfreeprocess.com"]
+    assert meta["video"] == "https://www.youtube.com/watch?v=hipPain2404"
+    html = parser().render(body)
+    assert "<h2>So, Why Does Your Hip Pain Keep Coming Back?</h2>" in html
+    assert "<li>Recurring hip pain comes from overuse" in html
+
+
+# --- youtube.txt -------------------------------------------------------------------------
+
+
+def description(root):
+    return (root / OUT / "youtube.txt").read_text("utf-8")
+
+
+def test_the_description_has_its_parts_in_order(example):
+    edit(example / "campaigns/2024-04/topic.toml", "cta =", 'chapters = ["0:00 Intro", "1:05 Why sitting matters", "12:30 The first step"]\ncta =')
+    edit(example / "monthlypost.toml", 'hashtags = ["LivePainFree"]', 'hashtags = ["LivePainFree", "#hippain"]\nfooter = "Not medical advice."')
+    run("build")
+    text = description(example)
+    order = [
+        "The back-burner reasons",
+        "• Recurring hip pain",
+        "0:00 Intro\n1:05 Why sitting matters\n12:30 The first step\n",
+        "Phone: (878) 688-7378 (TRU 688 REST)",
+        "Email: Patrick@patricklerouge.com",
+        "Website: https://www.livepainfreeprocess.com",
+        "Not medical advice.",
+        "#HipPain #TriggerPoints #LivePainFree",
+    ]
+    positions = [text.index(part) for part in order]
+    assert positions == sorted(positions)
+    assert text.rstrip().splitlines()[-1] == "#HipPain #TriggerPoints #LivePainFree"  # each once, last
+    assert text.count("livepainfreeprocess.com") == 1  # [links] website is the author's website: once
+    assert "\n\n\n" not in text
+
+
+def test_the_description_has_no_control_characters(example):
+    edit(example / "monthlypost.toml", 'hashtags = ["LivePainFree"]', 'hashtags = ["LivePainFree"]\nfooter = "Bell\\u0007 and\\ttab"')
+    run("build")
+    text = description(example)
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text)
+    assert "Bell and tab" in text
+
+
+def test_links_are_listed_with_friendly_labels(example):
+    edit(example / "monthlypost.toml", "[links]", '[links]\nyoutube = "https://www.youtube.com/@livepainfree"\n"My Clinic" = "https://clinic.example/"')
+    run("build")
+    text = description(example)
+    assert "YouTube: https://www.youtube.com/@livepainfree" in text
+    assert "My Clinic: https://clinic.example/" in text
