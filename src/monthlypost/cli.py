@@ -1,0 +1,197 @@
+"""The command line: parse arguments, call the library, print. Nothing else."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable
+
+import click
+
+from monthlypost import __version__
+from monthlypost.errors import MonthlypostError, Problem, display_path
+from monthlypost.workspace import Workspace, current_month, parse_month
+
+
+class Month(click.ParamType):
+    name = "YYYY-MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return parse_month(str(value))
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
+MONTH = Month()
+
+
+class Cli(click.Group):
+    """Turns a MonthlypostError into 'Error: FILE: what is wrong' lines and exit 1, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MonthlypostError as err:
+            if ctx.params.get("debug"):
+                raise
+            report(err.problems)
+            ctx.exit(1)
+
+
+class State:
+    """What the commands share: the workspace, found only when a command needs it."""
+
+    def __init__(self, explicit: Path | None):
+        self.explicit = explicit
+        self.reported: set[str] = set()
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        return Workspace.locate(self.explicit)
+
+
+def report(problems: Iterable[Problem], seen: set[str] | None = None) -> None:
+    """Print problems to stderr, each once (settings warnings recur for every month)."""
+    seen = set() if seen is None else seen
+    for problem in problems:
+        line = f"{problem.severity.capitalize()}: {problem}"
+        if line not in seen:
+            seen.add(line)
+            click.echo(line, err=True)
+
+
+def months_arguments(f: Any) -> Any:
+    f = click.option("--all", "every", is_flag=True, help="Every month in campaigns/.")(f)
+    return click.argument("months", nargs=-1, type=MONTH)(f)
+
+
+def selected(state: State, months: tuple[str, ...], every: bool) -> list[str]:
+    if months and every:
+        raise click.UsageError("name months or use --all, not both")
+    return state.workspace.select(months, every)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="monthlypost")
+@click.option(
+    "-w",
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="MONTHLYPOST_WORKSPACE",
+    help="The workspace folder (default: the nearest one holding monthlypost.toml).",
+)
+@click.option("--debug", is_flag=True, help="Show a full traceback when something fails.")
+@click.pass_context
+def cli(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
+    """Turn one month's video script into a blog post, an email newsletter and a
+    YouTube description.
+
+    \b
+    Start with:  monthlypost init        a new workspace
+                 monthlypost build       the newest month's outputs, in dist/
+    """
+    ctx.obj = State(workspace)
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Create a workspace in DIRECTORY (default: here) with a starter month.
+
+    Nothing that exists is ever overwritten.
+    """
+    from monthlypost.scaffold import init_workspace
+
+    for path in init_workspace(directory, current_month()):
+        click.echo(f"created {display_path(path)}")
+    click.echo("Next: fill in monthlypost.toml and the month's topic.toml and script.md, then run 'monthlypost build'.")
+
+
+@cli.command()
+@click.argument("month", type=MONTH)
+@click.option("--title", help="The video's title, written into topic.toml.")
+@click.pass_obj
+def new(state: State, month: str, title: str | None) -> None:
+    """Start campaigns/MONTH with a topic.toml and script.md to fill in."""
+    from monthlypost.scaffold import new_month
+
+    for path in new_month(state.workspace, month, title):
+        click.echo(f"created {display_path(path)}")
+
+
+@cli.command(name="list")
+@click.pass_obj
+def list_months(state: State) -> None:
+    """The months, each with its state and title."""
+    from monthlypost.build import state as build_state
+    from monthlypost.campaign import peek_title
+
+    workspace = state.workspace
+    months = workspace.months()
+    if not months:
+        click.echo("No months yet; run 'monthlypost new YYYY-MM' to start one.")
+        return
+    for month, folder in months.items():
+        title = peek_title(folder) or f"(no title: run 'monthlypost check {month}')"
+        click.echo(f"{month}  {build_state(workspace, month):<9}  {title}")
+
+
+@cli.command()
+@months_arguments
+@click.pass_obj
+def check(state: State, months: tuple[str, ...], every: bool) -> None:
+    """Check months (default: the newest) and print every problem; write nothing.
+
+    Exits with status 1 if any month has an error.
+    """
+    from monthlypost.build import render_month
+
+    failed = False
+    for month in selected(state, months, every):
+        rendered = render_month(state.workspace, month)
+        report(rendered.problems, state.reported)
+        if rendered.ok:
+            warnings = len(rendered.problems.warnings)
+            click.echo(f"{month}: ok" + (f" ({plural(warnings, 'warning')})" if warnings else ""))
+        else:
+            click.echo(f"{month}: {plural(len(rendered.problems.errors), 'error')}")
+            failed = True
+    if failed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@months_arguments
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write into OUT/YYYY-MM instead of dist/YYYY-MM.",
+)
+@click.option("--force", is_flag=True, help="Rebuild even if up to date, replacing outputs edited by hand.")
+@click.pass_obj
+def build(state: State, months: tuple[str, ...], every: bool, out: Path | None, force: bool) -> None:
+    """Check and build months (default: the newest) into dist/YYYY-MM/.
+
+    A month with errors is not written; its previous outputs stay as they were.
+    """
+    from monthlypost.build import build as build_months
+
+    failed = False
+    workspace = state.workspace
+    for outcome in build_months(workspace, selected(state, months, every), out, force):
+        report(outcome.problems, state.reported)
+        where = display_path(outcome.target)
+        if outcome.status == "built":
+            click.echo(f"{outcome.month}: built {where}")
+        elif outcome.status == "up to date":
+            click.echo(f"{outcome.month}: up to date in {where} (--force rebuilds it)")
+        else:
+            click.echo(f"{outcome.month}: not built", err=True)
+            failed = True
+    if failed:
+        raise SystemExit(1)
