@@ -36,7 +36,12 @@ def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(REPO / "monthlypost.toml", root / "monthlypost.toml")
     shutil.copytree(REPO / "campaigns", root / "campaigns")
     monkeypatch.chdir(root)
-    for name in ("MONTHLYPOST_WORKSPACE", "MONTHLYPOST_SMTP_PASSWORD", "MONTHLYPOST_YOUTUBE_TOKEN", "MONTHLYPOST_YOUTUBE_API_URL"):
+    for name in (
+        "MONTHLYPOST_WORKSPACE",
+        "MONTHLYPOST_SMTP_PASSWORD",
+        "MONTHLYPOST_YOUTUBE_TOKEN",
+        "MONTHLYPOST_YOUTUBE_API_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     return root
 

@@ -178,7 +178,11 @@ def test_a_failed_write_leaves_the_old_outputs(example, monkeypatch):
 def test_local_images_are_copied_beside_the_post(example):
     (example / "campaigns/2024-04/img").mkdir()
     (example / "campaigns/2024-04/img/foam roller.jpg").write_bytes(b"\xff\xd8jpeg")
-    edit(example / "campaigns/2024-04/script.md", "Let me show you", "![A foam roller](<img/foam roller.jpg>)\n\nLet me show you")
+    edit(
+        example / "campaigns/2024-04/script.md",
+        "Let me show you",
+        "![A foam roller](<img/foam roller.jpg>)\n\nLet me show you",
+    )
     assert run("build").exit_code == 0
     assert (example / OUT / "img/foam roller.jpg").read_bytes() == b"\xff\xd8jpeg"
     assert '<img src="img/foam%20roller.jpg" alt="A foam roller" />' in (example / OUT / "post.html").read_text()
@@ -211,8 +215,16 @@ class Page(HTMLParser):
 
 
 def test_post_html_is_a_whole_page_with_its_metadata(example):
-    edit(example / "campaigns/2024-04/topic.toml", "cta =", 'chapters = ["0:00 Intro", "1:05 Sitting", "2:30 First step"]\ncta =')
-    edit(example / "monthlypost.toml", "[links]", '[blog]\nurl = "https://www.livepainfreeprocess.com/blog/{slug}/"\n\n[links]')
+    edit(
+        example / "campaigns/2024-04/topic.toml",
+        "cta =",
+        'chapters = ["0:00 Intro", "1:05 Sitting", "2:30 First step"]\ncta =',
+    )
+    edit(
+        example / "monthlypost.toml",
+        "[links]",
+        '[blog]\nurl = "https://www.livepainfreeprocess.com/blog/{slug}/"\n\n[links]',
+    )
     run("build")
     text = (example / OUT / "post.html").read_text()
     page = Page(text)
@@ -253,7 +265,11 @@ def test_post_html_is_a_whole_page_with_its_metadata(example):
 
 
 def test_no_text_can_break_out_of_the_json_ld(example):
-    edit(example / "campaigns/2024-04/topic.toml", "The back-burner reasons", "</script><script>alert(1)</script> reasons")
+    edit(
+        example / "campaigns/2024-04/topic.toml",
+        "The back-burner reasons",
+        "</script><script>alert(1)</script> reasons",
+    )
     run("build")
     page = Page((example / OUT / "post.html").read_text())
     assert [t for t, a in page.tags if t == "script"] == ["script"]
@@ -273,7 +289,9 @@ def test_publish_date_and_slug_can_be_set(example):
 
 def front_matter(text):
     head, body = text.removeprefix("---\n").split("\n---\n", 1)
-    return {k: json.loads(v) if v[0] in '"[' else v for k, v in (line.split(": ", 1) for line in head.splitlines())}, body
+    return {
+        k: json.loads(v) if v[0] in '"[' else v for k, v in (line.split(": ", 1) for line in head.splitlines())
+    }, body
 
 
 def test_post_md_has_front_matter_and_the_markdown_body(example):
@@ -298,8 +316,16 @@ def description(root):
 
 
 def test_the_description_has_its_parts_in_order(example):
-    edit(example / "campaigns/2024-04/topic.toml", "cta =", 'chapters = ["0:00 Intro", "1:05 Why sitting matters", "12:30 The first step"]\ncta =')
-    edit(example / "monthlypost.toml", 'hashtags = ["LivePainFree"]', 'hashtags = ["LivePainFree", "#hippain"]\nfooter = "Not medical advice."')
+    edit(
+        example / "campaigns/2024-04/topic.toml",
+        "cta =",
+        'chapters = ["0:00 Intro", "1:05 Why sitting matters", "12:30 The first step"]\ncta =',
+    )
+    edit(
+        example / "monthlypost.toml",
+        'hashtags = ["LivePainFree"]',
+        'hashtags = ["LivePainFree", "#hippain"]\nfooter = "Not medical advice."',
+    )
     run("build")
     text = description(example)
     order = [
@@ -320,7 +346,11 @@ def test_the_description_has_its_parts_in_order(example):
 
 
 def test_the_description_has_no_control_characters(example):
-    edit(example / "monthlypost.toml", 'hashtags = ["LivePainFree"]', 'hashtags = ["LivePainFree"]\nfooter = "Bell\\u0007 and\\ttab"')
+    edit(
+        example / "monthlypost.toml",
+        'hashtags = ["LivePainFree"]',
+        'hashtags = ["LivePainFree"]\nfooter = "Bell\\u0007 and\\ttab"',
+    )
     run("build")
     text = description(example)
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text)
@@ -328,7 +358,11 @@ def test_the_description_has_no_control_characters(example):
 
 
 def test_links_are_listed_with_friendly_labels(example):
-    edit(example / "monthlypost.toml", "[links]", '[links]\nyoutube = "https://www.youtube.com/@livepainfree"\n"My Clinic" = "https://clinic.example/"')
+    edit(
+        example / "monthlypost.toml",
+        "[links]",
+        '[links]\nyoutube = "https://www.youtube.com/@livepainfree"\n"My Clinic" = "https://clinic.example/"',
+    )
     run("build")
     text = description(example)
     assert "YouTube: https://www.youtube.com/@livepainfree" in text

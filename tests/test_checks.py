@@ -17,6 +17,7 @@ def reported(stderr: str, kind: str, path: str, says: str) -> bool:
 def line_of(path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
+
 TOPIC = "campaigns/2024-04/topic.toml"
 SCRIPT = "campaigns/2024-04/script.md"
 
@@ -31,7 +32,7 @@ def many_hashtags(root):
 
 
 def long_description(root):
-    points = ", ".join(f'"{"Point number %d is a long one. " % i * 8}"' for i in range(25))
+    points = ", ".join(f'"{f"Point number {i} is a long one. " * 8}"' for i in range(25))
     edit(root / TOPIC, "key_points = [", f"key_points = [{points}, ")
 
 
@@ -61,7 +62,11 @@ CASES = {
         "key_points: expected a list of strings, got a string",
     ),
     "required key": (lambda r: edit(r / TOPIC, "summary =", "# summary ="), TOPIC, "summary: required"),
-    "date type": (lambda r: edit(r / TOPIC, "cta =", 'publish_date = "April"\ncta ='), TOPIC, "publish_date: expected a date"),
+    "date type": (
+        lambda r: edit(r / TOPIC, "cta =", 'publish_date = "April"\ncta ='),
+        TOPIC,
+        "publish_date: expected a date",
+    ),
     "not youtube": (
         lambda r: edit(r / TOPIC, "https://youtu.be/hipPain2404", "https://vimeo.com/76979871"),
         TOPIC,
@@ -74,18 +79,34 @@ CASES = {
     ),
     "title too long": (break_title_length, TOPIC, "title: 101 characters; YouTube allows at most 100"),
     "title angle brackets": (
-        lambda r: edit(r / TOPIC, "Keeps Coming Back\"", 'Keeps <Coming> Back"'),
+        lambda r: edit(r / TOPIC, 'Keeps Coming Back"', 'Keeps <Coming> Back"'),
         TOPIC,
         "title: must not contain < or >",
     ),
-    "title empty": (lambda r: edit(r / TOPIC, 'title = "Why Your Hip Pain Keeps Coming Back"', 'title = " "'), TOPIC, "title: must not be empty"),
+    "title empty": (
+        lambda r: edit(r / TOPIC, 'title = "Why Your Hip Pain Keeps Coming Back"', 'title = " "'),
+        TOPIC,
+        "title: must not be empty",
+    ),
     "description over 5000 bytes": (long_description, TOPIC, "the YouTube description is"),
-    "chapters not from 0:00": (chapters("0:05 Intro", "1:05 Sitting", "2:30 Step"), TOPIC, "chapters: the first must start at 0:00"),
+    "chapters not from 0:00": (
+        chapters("0:05 Intro", "1:05 Sitting", "2:30 Step"),
+        TOPIC,
+        "chapters: the first must start at 0:00",
+    ),
     "chapters fewer than three": (chapters("0:00 Intro", "1:05 Sitting"), TOPIC, "chapters: only 2"),
     "chapters not ascending": (chapters("0:00 Intro", "2:05 Sitting", "1:30 Step"), TOPIC, "does not come after"),
     "chapters under 10 seconds": (chapters("0:00 Intro", "0:09 Sitting", "1:30 Step"), TOPIC, "lasts under 10 seconds"),
-    "hashtag characters": (lambda r: edit(r / TOPIC, '"HipPain"', '"hip-pain"'), TOPIC, "hashtags: 'hip-pain' may hold only"),
-    "more than 60 hashtags": (many_hashtags, TOPIC, "hashtags: 61 with [youtube] hashtags; past 60 YouTube ignores every one"),
+    "hashtag characters": (
+        lambda r: edit(r / TOPIC, '"HipPain"', '"hip-pain"'),
+        TOPIC,
+        "hashtags: 'hip-pain' may hold only",
+    ),
+    "more than 60 hashtags": (
+        many_hashtags,
+        TOPIC,
+        "hashtags: 61 with [youtube] hashtags; past 60 YouTube ignores every one",
+    ),
     "image missing": (
         lambda r: (r / SCRIPT).write_text("Look:\n\n![Foam roller](foam.jpg)\n"),
         SCRIPT,
@@ -214,10 +235,17 @@ def test_the_new_month_placeholder_video_is_a_warning(example):
 
 
 def test_http_links_in_the_settings_are_warnings_in_every_month(example):
-    edit(example / "monthlypost.toml", 'website = "https://www.livepainfreeprocess.com"\n\n[email]', 'website = "http://www.livepainfreeprocess.com"\n\n[email]')
+    edit(
+        example / "monthlypost.toml",
+        'website = "https://www.livepainfreeprocess.com"\n\n[email]',
+        'website = "http://www.livepainfreeprocess.com"\n\n[email]',
+    )
     result = run("build")
     assert result.exit_code == 0
-    assert "Warning: monthlypost.toml: [links] website: 'http://www.livepainfreeprocess.com' is not https://" in result.stderr
+    assert (
+        "Warning: monthlypost.toml: [links] website: 'http://www.livepainfreeprocess.com' is not https://"
+        in result.stderr
+    )
     assert built_warnings(example) == [
         "monthlypost.toml: [links] website: 'http://www.livepainfreeprocess.com' is not https://; "
         "browsers and mail clients may flag it"

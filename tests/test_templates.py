@@ -1,7 +1,5 @@
 """A workspace's templates/ overrides the defaults by file name, and can extend them."""
 
-from pathlib import Path
-
 from monthlypost.render import DEFAULT_TEMPLATES
 
 from .conftest import REPO, run, write

@@ -6,9 +6,9 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from monthlypost import __version__
 from monthlypost.campaign import Campaign, read_campaign
@@ -124,6 +124,10 @@ def read_manifest(target: Path) -> dict | None:
         return None
 
 
+NOT_OURS = "not written by monthlypost; move it elsewhere, or rerun with --force to delete it"
+EDITED = "edited since it was built; move it elsewhere, or rerun with --force to replace it"
+
+
 def edited_files(target: Path, built: dict | None) -> list[Problem]:
     """Files in an output folder that are not exactly what monthlypost wrote there."""
     if not target.is_dir():
@@ -135,9 +139,9 @@ def edited_files(target: Path, built: dict | None) -> list[Problem]:
         if name == MANIFEST and built is not None:
             continue
         if name not in recorded:
-            edited.append(Problem(path, "not written by monthlypost; move it elsewhere, or rerun with --force to delete it"))
+            edited.append(Problem(path, NOT_OURS))
         elif recorded[name] != _sha256(path.read_bytes()):
-            edited.append(Problem(path, "edited since it was built; move it elsewhere, or rerun with --force to replace it"))
+            edited.append(Problem(path, EDITED))
     return edited
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import unquote
 
 from monthlypost.errors import Problems
@@ -203,7 +203,9 @@ def check_references(script: Script, folder: Path, problems: Problems) -> list[s
     for ref in script.references():
         where = f"line {ref.line}: "
         if ref.kind == "image" and not ref.text.strip():
-            problems.warn(path, f"{where}image '{ref.url}' has no alt text; screen readers and blocked images show nothing")
+            problems.warn(
+                path, f"{where}image '{ref.url}' has no alt text; screen readers and blocked images show nothing"
+            )
         if ref.url.lower().startswith("https://") or (
             ref.kind == "link" and ref.url.lower().startswith(("mailto:", "tel:"))
         ):

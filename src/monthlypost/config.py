@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from monthlypost.errors import Problems
 from monthlypost.tables import Warn, at_least, load_toml, not_empty, one_of, pattern, read_table, record, rule, suggest

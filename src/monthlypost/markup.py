@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -121,9 +122,7 @@ class TextWriter:
 
     def listing(self, node: SyntaxTreeNode, indent: str) -> str:
         start = int(node.attrs.get("start", 1))
-        tight = all(
-            child.hidden for item in node.children for child in item.children if child.type == "paragraph"
-        )
+        tight = all(child.hidden for item in node.children for child in item.children if child.type == "paragraph")
         separator = "\n" if tight else "\n\n"
         items = []
         for number, item in enumerate(node.children, start):

@@ -15,8 +15,9 @@ import re
 import tomllib
 import types
 import typing
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from monthlypost.errors import Problems
 
@@ -70,9 +71,7 @@ def suggest(word: str, choices: typing.Iterable[str], shown: str = "'{}'") -> st
     return f"; did you mean {shown.format(close[0])}?" if close else ""
 
 
-def read_table(
-    cls: type[T], table: dict[str, Any], path: Path, problems: Problems, section: str = ""
-) -> T | None:
+def read_table(cls: type[T], table: dict[str, Any], path: Path, problems: Problems, section: str = "") -> T | None:
     """Build ``cls`` from a TOML table, or return None after recording its problems.
 
     ``section`` ('author', 'email', …) prefixes key names in messages as

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
+from itertools import pairwise
 from urllib.parse import parse_qs, urlsplit
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
@@ -121,7 +122,7 @@ def chapter_problems(lines: list[str]) -> Iterator[str]:
         yield f"the first must start at 0:00, not {chapters[0].timestamp} (YouTube ignores them otherwise)"
     if len(chapters) < 3:
         yield f"only {len(chapters)}; YouTube needs at least three to show chapters"
-    for before, after in zip(chapters, chapters[1:]):
+    for before, after in pairwise(chapters):
         if after.seconds <= before.seconds:
             yield f"'{after.line}' does not come after '{before.line}' (YouTube needs them in order)"
         elif after.seconds - before.seconds < 10:

@@ -38,9 +38,7 @@ def find_root(start: Path) -> Path:
     for folder in (start, *start.parents):
         if (folder / CONFIG_NAME).is_file():
             return folder
-    raise MonthlypostError.at(
-        None, f"no {CONFIG_NAME} in {start} or any parent; run 'monthlypost init' to create one"
-    )
+    raise MonthlypostError.at(None, f"no {CONFIG_NAME} in {start} or any parent; run 'monthlypost init' to create one")
 
 
 @dataclass
@@ -101,9 +99,7 @@ class Workspace:
         for month, folders in found.items():
             if len(folders) > 1:
                 names = " and ".join(f.name for f in folders)
-                raise MonthlypostError.at(
-                    self.campaigns, f"two folders for {month} ({names}); keep one"
-                )
+                raise MonthlypostError.at(self.campaigns, f"two folders for {month} ({names}); keep one")
         return {month: folders[0] for month, folders in sorted(found.items())}
 
     def folder(self, month: str) -> Path:

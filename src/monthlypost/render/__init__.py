@@ -25,6 +25,7 @@ from monthlypost.markup import escape_markdown
 from monthlypost.video import embed_url, hashtag_name, thumbnail_url, watch_url
 from monthlypost.workspace import DEFAULT_TEMPLATES
 
+
 def environment(workspace_templates: Path) -> jinja2.Environment:
     defaults = jinja2.FileSystemLoader(DEFAULT_TEMPLATES)
     env = jinja2.Environment(

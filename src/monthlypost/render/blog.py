@@ -39,7 +39,7 @@ def video_jsonld(ctx: dict[str, Any], campaign: Campaign) -> dict[str, Any]:
                 **({"endOffset": end} if end is not None else {}),
                 "url": f"{video['url']}&t={chapter.seconds}s",
             }
-            for chapter, end in zip(chapters, ends)
+            for chapter, end in zip(chapters, ends, strict=True)
         ]
     return data
 

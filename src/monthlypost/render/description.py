@@ -39,8 +39,7 @@ def render_description(
     if len(ctx["hashtags"]) > HASHTAGS_MAX:
         problems.error(
             campaign.topic_path,
-            f"hashtags: {len(ctx['hashtags'])} with [youtube] hashtags; "
-            f"past {HASHTAGS_MAX} YouTube ignores every one",
+            f"hashtags: {len(ctx['hashtags'])} with [youtube] hashtags; past {HASHTAGS_MAX} YouTube ignores every one",
         )
     return text
 
