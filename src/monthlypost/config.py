@@ -19,23 +19,28 @@ CONFIG_NAME = "monthlypost.toml"
 class MergeTags(NamedTuple):
     """How a mail provider fills in the unsubscribe link and the postal address.
 
-    ``address`` is None where the address comes from ``[author] postal_address``.
+    ``unsubscribe`` is the link's address, or ``<unsubscribe>`` for a provider
+    whose tag is an element wrapping the link text; None means ``[email]
+    unsubscribe_url``. ``address`` None means ``[author] postal_address``.
+    The ``*_text`` forms are for the plain-text part, where they differ.
     """
 
     unsubscribe: str | None
     address: str | None
+    unsubscribe_text: str | None = None
+    address_text: str | None = None
 
 
-# SPEC §4 "The email". generic's unsubscribe link is [email] unsubscribe_url.
+# SPEC §4 "The email"; the plain-text forms from each provider's own help pages.
 EMAIL_PROVIDERS: dict[str, MergeTags] = {
-    "mailchimp": MergeTags("*|UNSUB|*", "*|HTML:LIST_ADDRESS_HTML|*"),
+    "mailchimp": MergeTags("*|UNSUB|*", "*|HTML:LIST_ADDRESS_HTML|*", address_text="*|LIST:ADDRESS|*"),
     "kit": MergeTags("{{ unsubscribe_url }}", None),
     "buttondown": MergeTags("{{ unsubscribe_url }}", None),
     "mailerlite": MergeTags("{$unsubscribe}", None),
     "brevo": MergeTags("{{ unsubscribe }}", None),
     "sendgrid": MergeTags("{{{unsubscribe}}}", None),
     "mailjet": MergeTags("[[UNSUB_LINK_EN]]", None),
-    "campaign-monitor": MergeTags("<unsubscribe>", None),
+    "campaign-monitor": MergeTags("<unsubscribe>", None, unsubscribe_text="[unsubscribe]"),
     "generic": MergeTags(None, None),
 }
 SMTP_SECURITY = ("starttls", "ssl", "none")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 Severity = Literal["error", "warning"]
 
@@ -43,7 +43,7 @@ class MonthlypostError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
-    def at(cls, path: Path | str | None, message: str) -> MonthlypostError:
+    def at(cls, path: Path | str | None, message: str) -> Self:
         return cls(Problem(Path(path) if path is not None else None, message))
 
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
     from markdown_it.tree import SyntaxTreeNode
+
+Rewrite = Callable[[str, str], str]
+"""(kind, address) → the address to use instead; kind is 'link' or 'image'."""
 
 _UNSAFE_SCHEME = re.compile(r"^\s*(javascript|vbscript|file|data):", re.IGNORECASE)
 
@@ -73,16 +77,34 @@ class Script:
                     elif child.type == "image":
                         yield Reference("image", str(child.attrs["src"]), _plain(child), line)
 
-    def html(self, blocks: list[SyntaxTreeNode] | None = None) -> str:
+    def html(self, blocks: list[SyntaxTreeNode] | None = None, rewrite: Rewrite | None = None) -> str:
         md = parser()
         tokens = [t for block in (self.blocks if blocks is None else blocks) for t in block.to_tokens()]
+        if rewrite is not None:
+            tokens = _rewritten(tokens, rewrite)
         return md.renderer.render(tokens, md.options, {})
 
-    def text(self, width: int = 72, blocks: list[SyntaxTreeNode] | None = None) -> str:
-        return TextWriter(width).blocks(self.blocks if blocks is None else blocks)
+    def text(self, width: int = 72, blocks: list[SyntaxTreeNode] | None = None, rewrite: Rewrite | None = None) -> str:
+        return TextWriter(width, rewrite).blocks(self.blocks if blocks is None else blocks)
 
     def markdown(self) -> str:
         return MarkdownWriter().blocks(self.blocks)
+
+
+_ADDRESS = {"link_open": ("link", "href"), "image": ("image", "src")}
+
+
+def _rewritten(tokens: list[Token], rewrite: Rewrite) -> list[Token]:
+    """Copies of the tokens with link and image addresses rewritten (the parsed tree stays as it was)."""
+    result = []
+    for token in tokens:
+        if token.children:
+            token = token.copy(children=_rewritten(token.children, rewrite))
+        if token.type in _ADDRESS:
+            kind, attr = _ADDRESS[token.type]
+            token = token.copy(attrs={**token.attrs, attr: rewrite(kind, str(token.attrs[attr]))})
+        result.append(token)
+    return result
 
 
 def _plain(node: SyntaxTreeNode) -> str:
@@ -97,8 +119,9 @@ def _plain(node: SyntaxTreeNode) -> str:
 class TextWriter:
     """Plain text for the newsletter: wrapped, links as 'text (address)'."""
 
-    def __init__(self, width: int):
+    def __init__(self, width: int, rewrite: Rewrite | None = None):
         self.width = width
+        self.rewrite = rewrite or (lambda kind, address: address)
 
     def blocks(self, nodes: list[SyntaxTreeNode], indent: str = "", separator: str = "\n\n") -> str:
         return separator.join(self.block(node, indent) for node in nodes)
@@ -148,7 +171,7 @@ class TextWriter:
         if kind == "code_inline":
             return node.content
         if kind == "link":
-            text, href = self.inline(node), str(node.attrs["href"])
+            text, href = self.inline(node), self.rewrite("link", str(node.attrs["href"]))
             bare = href.removeprefix("mailto:").removeprefix("tel:")
             return text if text in (href, bare) else f"{text} ({bare})"
         if kind == "image":
