@@ -13,7 +13,7 @@ from monthlypost.markup import parser
 from .conftest import GOLDEN, edit, run, snapshot, write
 
 OUT = Path("dist/2024-04")
-GOLDEN_FILES = ["post.html", "post.md", "youtube.txt"]
+GOLDEN_FILES = ["post.html", "post.md", "youtube.txt", "newsletter.mjml", "newsletter.txt"]
 
 
 def normalise(name: str, text: str) -> str:

@@ -41,6 +41,7 @@ def render_month(workspace: Workspace, month: str) -> Rendered:
     from monthlypost.render import context, environment, template_problem
     from monthlypost.render.blog import render_blog
     from monthlypost.render.description import render_description
+    from monthlypost.render.email import message, render_email
 
     settings = workspace.settings
     problems = Problems(workspace.settings_warnings)
@@ -53,12 +54,16 @@ def render_month(workspace: Workspace, month: str) -> Rendered:
     try:
         texts = render_blog(env, ctx, campaign)
         texts["youtube.txt"] = render_description(env, ctx, campaign, settings, problems)
+        newsletter = render_email(env, ctx, campaign, settings, problems)
     except jinja2.TemplateError as err:
         problems.append(template_problem(err, workspace.templates))
         return result
-    if problems.errors:
+    if problems.errors or newsletter is None:
         return result
+    texts.update(newsletter)
     files = {name: text.encode("utf-8") for name, text in texts.items()}
+    eml = message(settings, campaign, newsletter["newsletter.txt"], newsletter["newsletter.html"])
+    files["newsletter.eml"] = eml.as_bytes()
     for image in campaign.images:
         files[image] = (campaign.folder / image).read_bytes()
     files[MANIFEST] = manifest(workspace, campaign, files, problems)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from monthlypost.campaign import CONTROL, Campaign
+from monthlypost.campaign import Campaign
 from monthlypost.config import Settings
 from monthlypost.errors import Problems
+from monthlypost.render import tidy
 from monthlypost.video import HASHTAGS_MAX
 
 DESCRIPTION_MAX_BYTES = 5000
@@ -42,13 +42,6 @@ def render_description(
             f"hashtags: {len(ctx['hashtags'])} with [youtube] hashtags; past {HASHTAGS_MAX} YouTube ignores every one",
         )
     return text
-
-
-def tidy(text: str) -> str:
-    """No control characters, no trailing spaces, never two blank lines in a row."""
-    text = CONTROL.sub("", text.replace("\t", " "))
-    text = "\n".join(line.rstrip() for line in text.splitlines())
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def _angle_sources(campaign: Campaign, settings: Settings) -> list[tuple[Path, str]]:

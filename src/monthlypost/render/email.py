@@ -1,0 +1,252 @@
+"""The newsletter: newsletter.mjml → newsletter.html, newsletter.txt and newsletter.eml.
+
+The HTML is compiled from MJML with mjml-python, then every style rule is
+inlined onto its elements with css-inline (mjml-python does not inline
+``mj-style inline``), so no client that drops <style> blocks loses the design.
+The plain text comes from its own template, from the same parsed script.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from monthlypost.campaign import Campaign
+from monthlypost.config import EMAIL_PROVIDERS, Settings
+from monthlypost.errors import MonthlypostError, Problems
+from monthlypost.render import Link, tidy
+
+GMAIL_CLIP_BYTES = 102_000  # Gmail clips a message whose HTML is about this size or more
+SUBJECT_MAX = 60
+PREHEADER_RANGE = (40, 140)
+CTA_BUTTON_MAX = 40  # a longer call to action reads as a sentence, with a button under it
+TEXT_WIDTH = 72
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """The unsubscribe link in the provider's terms."""
+
+    href: str | None  # the link's address: a merge tag or [email] unsubscribe_url
+    element: bool  # Campaign Monitor: <unsubscribe>text</unsubscribe> instead of a link
+    text: str  # what the plain-text part carries
+
+
+def provider_footer(settings: Settings, problems: Problems) -> dict[str, Any] | None:
+    """The unsubscribe link and postal address for the provider; a missing one is an error."""
+    provider = settings.email.provider
+    tags = EMAIL_PROVIDERS[provider]
+    ok = True
+    href = tags.unsubscribe if tags.unsubscribe is not None else settings.email.unsubscribe_url
+    if href is None:
+        problems.error(
+            settings.path,
+            f'[email] unsubscribe_url: required with provider = "{provider}"; '
+            "every newsletter must carry a working unsubscribe link",
+        )
+        ok = False
+    address_html = tags.address
+    if address_html is None:
+        if settings.author.postal_address is None:
+            problems.error(
+                settings.path,
+                f'[author] postal_address: required with provider = "{provider}"; '
+                "a commercial email must carry the sender's postal address",
+            )
+            ok = False
+        else:
+            lines = settings.author.postal_address.strip().splitlines()
+            address_html = "<br>".join(html.escape(line.strip()) for line in lines)
+    if not ok:
+        return None
+    element = href == "<unsubscribe>"
+    return {
+        "unsubscribe": Unsubscribe(
+            href=None if element else href,
+            element=element,
+            text=tags.unsubscribe_text or str(href),
+        ),
+        "address_html": Markup(address_html),
+        "address_text": tags.address_text or (tags.address if tags.address else settings.author.postal_address),
+    }
+
+
+def own_site_hosts(settings: Settings) -> set[str]:
+    hosts = set()
+    for url in (settings.author.website, settings.blog.url):
+        if url:
+            hosts.add(_host(url))
+    return hosts
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+
+
+def with_utm(url: str, month: str) -> str:
+    """utm_source=newsletter&utm_medium=email&utm_campaign=MONTH added, the existing query kept as it is."""
+    parts = urlsplit(url)
+    present = {pair.split("=", 1)[0] for pair in parts.query.split("&") if pair}
+    wanted = {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": month}
+    added = "&".join(f"{key}={value}" for key, value in wanted.items() if key not in present)
+    if not added:
+        return url
+    query = f"{parts.query}&{added}" if parts.query else added
+    return parts._replace(query=query).geturl()
+
+
+def email_context(
+    ctx: dict[str, Any], campaign: Campaign, settings: Settings, problems: Problems
+) -> dict[str, Any] | None:
+    if settings.from_address is None:
+        problems.error(
+            settings.path,
+            "[email] from_address: required to send the newsletter (or set [author] email, its default)",
+        )
+    footer = provider_footer(settings, problems)
+    topic = campaign.topic
+    post_url = ctx["post_url"]
+    if topic.excerpt is not None and post_url is None:
+        problems.error(
+            campaign.topic_path,
+            "excerpt: the email would link to the full post, but monthlypost.toml has no [blog] url",
+        )
+    if footer is None or problems.errors:
+        return None
+
+    hosts = own_site_hosts(settings)
+
+    def link(url: str) -> str:
+        if settings.email.utm and _host(url) in hosts and url.lower().startswith(("https://", "http://")):
+            return with_utm(url, campaign.month)
+        return url
+
+    def rewrite(kind: str, url: str) -> str:
+        if kind == "image":
+            if "://" in url or post_url is None:
+                return url
+            return urljoin(post_url, url)
+        return link(url)
+
+    local_images = [ref for ref in campaign.script.references() if ref.kind == "image" and "://" not in ref.url]
+    if local_images and post_url is None:
+        for ref in local_images:
+            problems.warn(
+                campaign.script_path,
+                f"line {ref.line}: image '{ref.url}' cannot show in the email; "
+                "set [blog] url so it is found beside the published post",
+            )
+
+    blocks = campaign.script.excerpt(topic.excerpt) if topic.excerpt else None
+    cta = topic.cta
+    return {
+        **ctx,
+        **footer,
+        "provider": settings.email.provider,
+        "accent_color": settings.email.accent_color,
+        "script_html": Markup(campaign.script.html(blocks, rewrite)),
+        "script_text": campaign.script.text(TEXT_WIDTH, blocks, rewrite),
+        "read_more_url": link(post_url) if blocks is not None and post_url else None,
+        "cta_button": cta if cta and len(cta) <= CTA_BUTTON_MAX else None,
+        "cta_lead": cta if cta and len(cta) > CTA_BUTTON_MAX else None,
+        "contact": [Link(c.label, link(c.url), c.text) for c in ctx["contact"]],
+        "links": [Link(c.label, link(c.url), c.text) for c in ctx["links"]],
+    }
+
+
+def compile_mjml(source: str) -> str:
+    """MJML → HTML, then every CSS rule that can be inlined put onto its elements."""
+    import css_inline
+    import mjml
+
+    compiled = mjml.mjml2html(source, disable_comments=True)
+    inliner = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
+    return inliner.inline(compiled).rstrip("\n") + "\n"
+
+
+def render_email(
+    env: jinja2.Environment,
+    ctx: dict[str, Any],
+    campaign: Campaign,
+    settings: Settings,
+    problems: Problems,
+) -> dict[str, str] | None:
+    """newsletter.mjml, .html and .txt; None when the email has errors (they are in ``problems``)."""
+    _check_lengths(campaign, problems)
+    mail = email_context(ctx, campaign, settings, problems)
+    if mail is None:
+        return None
+    source = env.get_template("newsletter.mjml").render(mail)
+    try:
+        compiled = compile_mjml(source)
+    except ValueError as err:  # what mjml-python raises for MJML it cannot parse
+        raise MonthlypostError.at(_template_path(env, "newsletter.mjml"), f"invalid MJML: {err}") from err
+    size = len(compiled.encode("utf-8"))
+    if size >= GMAIL_CLIP_BYTES:
+        problems.error(
+            campaign.script_path,
+            f"the newsletter's HTML is {size:,} bytes; Gmail clips messages at about 102 KB "
+            f"({GMAIL_CLIP_BYTES:,} bytes), hiding the footer and unsubscribe link: shorten the script "
+            "or set excerpt in topic.toml",
+        )
+    text = env.get_template("newsletter.txt").render(mail)
+    return {
+        "newsletter.mjml": source,
+        "newsletter.html": compiled,
+        "newsletter.txt": tidy(text),
+    }
+
+
+def _template_path(env: jinja2.Environment, name: str) -> Any:
+    source = env.loader.get_source(env, name) if env.loader else None
+    return source[1] if source else name
+
+
+def _check_lengths(campaign: Campaign, problems: Problems) -> None:
+    topic = campaign.topic
+    subject_key = "subject" if topic.subject else "title (the subject, as subject is not set)"
+    if len(campaign.subject) > SUBJECT_MAX:
+        problems.warn(
+            campaign.topic_path,
+            f"{subject_key}: {len(campaign.subject)} characters; inboxes cut subjects after about {SUBJECT_MAX}",
+        )
+    low, high = PREHEADER_RANGE
+    length = len(campaign.preheader)
+    if not low <= length <= high:
+        key = "preheader" if topic.preheader else "summary (the preheader, as preheader is not set)"
+        advice = "inboxes fill the rest with the email's first words" if length < low else "inboxes cut it short"
+        problems.warn(
+            campaign.topic_path,
+            f"{key}: {length} characters; a preheader reads best at {low}–{high} ({advice})",
+        )
+
+
+def message(settings: Settings, campaign: Campaign, text: str, html_body: str) -> EmailMessage:
+    """multipart/alternative: the plain text, then the HTML; UTF-8; the headers a mail client expects."""
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Subject"] = campaign.subject
+    sender = settings.from_address
+    assert sender is not None, "email_context() makes a missing sender an error"
+    msg["From"] = Address(settings.from_name, addr_spec=sender)
+    if settings.reply_to:
+        msg["Reply-To"] = Address(settings.from_name, addr_spec=settings.reply_to)
+    sent = datetime.combine(campaign.publish_date, time(9, 0), tzinfo=UTC)
+    msg["Date"] = format_datetime(sent)
+    digest = hashlib.sha256((text + html_body).encode("utf-8")).hexdigest()[:20]
+    msg["Message-ID"] = f"<monthlypost.{campaign.month}.{digest}@{sender.rsplit('@', 1)[-1]}>"
+    msg["X-Mailer"] = "monthlypost"
+    msg.set_content(text, charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html_body, subtype="html", charset="utf-8", cte="quoted-printable")
+    msg.set_boundary(f"monthlypost-{digest}")  # the same message builds to the same bytes
+    return msg
