@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -71,6 +72,30 @@ def selected(state: State, months: tuple[str, ...], every: bool) -> list[str]:
     if months and every:
         raise click.UsageError("name months or use --all, not both")
     return state.workspace.select(months, every)
+
+
+def built(state: State, month: str) -> Path:
+    """The month's output folder, building it first if it is stale; its errors stop the command."""
+    from monthlypost.build import build as build_months
+
+    (outcome,) = build_months(state.workspace, [month])
+    report(outcome.problems, state.reported)
+    if outcome.status == "failed":
+        click.echo(f"{month}: not built, so nothing was sent", err=True)
+        raise SystemExit(1)
+    if outcome.status == "built":
+        click.echo(f"{month}: built {display_path(outcome.target)}")
+    return outcome.target
+
+
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def email_addresses(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    for value in values:
+        if not _ADDRESS.match(value):
+            raise click.BadParameter(f"'{value}' is not an email address", ctx, param)
+    return list(values)
 
 
 def plural(count: int, word: str) -> str:
@@ -196,3 +221,30 @@ def build(state: State, months: tuple[str, ...], every: bool, out: Path | None, 
             failed = True
     if failed:
         raise SystemExit(1)
+
+
+@cli.command(name="send-test")
+@click.argument("month", type=MONTH)
+@click.option(
+    "--to",
+    "recipients",
+    multiple=True,
+    required=True,
+    metavar="ADDRESS",
+    callback=email_addresses,
+    help="Who receives the test (repeat --to for more).",
+)
+@click.pass_obj
+def send_test(state: State, month: str, recipients: list[str]) -> None:
+    """Send MONTH's newsletter, subject marked [TEST], through your [smtp] server.
+
+    Builds the month first if it is stale. The password comes from the
+    environment variable MONTHLYPOST_SMTP_PASSWORD.
+    """
+    from monthlypost.sending import send_test as send
+
+    target = built(state, month)
+    send(state.workspace.settings, target / "newsletter.eml", recipients)
+    smtp = state.workspace.settings.smtp
+    assert smtp is not None
+    click.echo(f"{month}: test sent to {', '.join(recipients)} through {smtp.host}:{smtp.port}")

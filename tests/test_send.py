@@ -1,0 +1,193 @@
+"""send-test through a real SMTP server on 127.0.0.1 (aiosmtpd): plain, STARTTLS and SSL, and its failures."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import ssl
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from .conftest import edit, run
+
+PASSWORD = "s3cret-Pa55word"
+
+
+class Inbox:
+    """What the server received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+def check_login(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
+    return AuthResult(success=ok, handled=False)  # handled=False: the server sends the 235 or 535 reply
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A CA the client trusts (through SSL_CERT_FILE) and a server certificate for 127.0.0.1."""
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(server)
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return server, path
+
+
+def start(security: str, certificate, **server_options) -> tuple[Controller, Inbox]:
+    inbox = Inbox()
+    tls, _ = certificate
+    # aiosmtpd counts only STARTTLS as TLS for AUTH, so the ssl server must not insist on it
+    options = {"authenticator": check_login, "auth_require_tls": security == "starttls", **server_options}
+    if security == "starttls":
+        options.update(tls_context=tls, require_starttls=True)
+    if security == "ssl":
+        options.update(ssl_context=tls)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    return controller, inbox
+
+
+def use_smtp(root, port: int, security: str, username: str | None = "patrick") -> None:
+    login = f'username = "{username}"\n' if username else ""
+    edit(
+        root / "monthlypost.toml",
+        "[youtube]",
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "{security}"\n{login}\n[youtube]',
+    )
+
+
+def send_through(root, certificate, security, *recipients, username="patrick", **server_options):
+    """monthlypost send-test through a fresh server; the result, what arrived, and the port."""
+    controller, inbox = start(security, certificate, **server_options)
+    try:
+        use_smtp(root, controller.port, security, username)
+        to = [arg for address in (recipients or ["me@example.com"]) for arg in ("--to", address)]
+        return run("send-test", "2024-04", *to), inbox, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.mark.parametrize("security", ["none", "starttls", "ssl"])
+def test_a_test_send_arrives(example, monkeypatch, certificate, security):
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[1]))
+    monkeypatch.setenv("MONTHLYPOST_SMTP_PASSWORD", PASSWORD)
+    result, inbox, port = send_through(example, certificate, security, "me@example.com", "editor@example.com")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(
+        f"2024-04: test sent to me@example.com, editor@example.com through 127.0.0.1:{port}\n"
+    )
+    ((sender, recipients, data),) = inbox.messages
+    assert sender == "Patrick@patricklerouge.com"
+    assert recipients == ["me@example.com", "editor@example.com"]
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    assert msg["Subject"] == "[TEST] Why Your Hip Pain Keeps Coming Back"
+    assert msg["To"] == "me@example.com, editor@example.com"
+    assert msg["From"] == "Patrick Lerouge <Patrick@patricklerouge.com>"
+    built = email.message_from_bytes(
+        (example / "dist/2024-04/newsletter.eml").read_bytes(), policy=email.policy.default
+    )
+    assert msg["Message-ID"] != built["Message-ID"]
+    assert msg.get_content_type() == "multipart/alternative"
+    text, html = msg.iter_parts()
+    assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    # SMTP carries lines ending in CRLF; the content is otherwise exactly what was built
+    assert text.get_content().replace("\r\n", "\n") == (example / "dist/2024-04/newsletter.txt").read_text()
+    assert html.get_content().replace("\r\n", "\n") == (example / "dist/2024-04/newsletter.html").read_text()
+    assert PASSWORD not in result.output
+
+
+def test_a_stale_month_is_built_before_it_is_sent(example, monkeypatch, certificate):
+    result, inbox, port = send_through(example, certificate, "none", username=None)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2024-04: built dist/2024-04\n")
+    assert len(inbox.messages) == 1
+
+
+def test_a_month_with_errors_is_not_sent(example, certificate):
+    edit(example / "campaigns/2024-04/topic.toml", "https://youtu.be/hipPain2404", "https://vimeo.com/1")
+    result, inbox, port = send_through(example, certificate, "none", username=None)
+    assert result.exit_code == 1
+    assert "Error: campaigns/2024-04/topic.toml: video:" in result.stderr
+    assert "2024-04: not built, so nothing was sent" in result.stderr
+    assert inbox.messages == []
+
+
+def test_a_closed_port_is_a_clean_error(example, monkeypatch):
+    monkeypatch.setenv("MONTHLYPOST_SMTP_PASSWORD", PASSWORD)
+    port = free_port()
+    use_smtp(example, port, "starttls")
+    result = run("send-test", "2024-04", "--to", "me@example.com")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"Error: monthlypost.toml: [smtp] 127.0.0.1:{port}: connection refused; "
+        "check [smtp] host and port, and that the server is running\n"
+    )
+    assert "Traceback" not in result.output
+
+
+def test_a_rejected_login_is_a_clean_error_without_the_password(example, monkeypatch, certificate):
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[1]))
+    monkeypatch.setenv("MONTHLYPOST_SMTP_PASSWORD", "wrong-" + PASSWORD)
+    result, inbox, port = send_through(example, certificate, "starttls")
+    assert result.exit_code == 1
+    assert f"[smtp] 127.0.0.1:{port}: the server refused the login for patrick (535 " in result.stderr
+    assert "check [smtp] username and MONTHLYPOST_SMTP_PASSWORD" in result.stderr
+    assert PASSWORD not in result.output
+    assert inbox.messages == []
+
+
+def test_a_certificate_the_client_cannot_trust_is_a_clean_error(example, monkeypatch, certificate):
+    monkeypatch.setenv("MONTHLYPOST_SMTP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent")  # trust nothing, so the server's certificate fails
+    result, inbox, port = send_through(example, certificate, "ssl")
+    assert result.exit_code == 1
+    assert "secure connection failed (CERTIFICATE_VERIFY_FAILED)" in result.stderr
+
+
+def test_no_smtp_section_says_what_to_add(example):
+    result = run("send-test", "2024-04", "--to", "me@example.com")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: monthlypost.toml: [smtp] section: required for send-test; add host, port, security and "
+        "username (the password comes from the environment variable MONTHLYPOST_SMTP_PASSWORD)\n"
+    )
+
+
+def test_a_username_without_the_password_variable(example):
+    use_smtp(example, 2525, "starttls")
+    result = run("send-test", "2024-04", "--to", "me@example.com")
+    assert result.exit_code == 1
+    assert "[smtp] username is set but MONTHLYPOST_SMTP_PASSWORD is not" in result.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["--to", "not-an-address"]])
+def test_recipients_are_required_and_checked(example, args):
+    result = run("send-test", "2024-04", *args)
+    assert result.exit_code == 2
+
+
+def test_a_server_without_login_says_what_to_change(example, monkeypatch, certificate):
+    monkeypatch.setenv("MONTHLYPOST_SMTP_PASSWORD", PASSWORD)
+    # the server offers AUTH only after STARTTLS, which security = "none" never asks for
+    result, inbox, port = send_through(example, certificate, "none", auth_require_tls=True)
+    assert result.exit_code == 1
+    assert "the server offers no login on this connection" in result.stderr
+    assert inbox.messages == []
