@@ -1,0 +1,110 @@
+"""Screenshots of the example month's newsletter at desktop and phone widths, for the README.
+
+Run from the repository:  python docs/screenshots.py   (needs Chromium: Debian's `chromium` package)
+
+The example's video id is a stand-in, so YouTube has no thumbnail for it: the
+screenshots show a drawn stand-in in its place. Everything else is the
+newsletter.html that `monthlypost build 2024-04` writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from html import escape
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WIDTHS = {"newsletter-desktop.png": 680, "newsletter-phone.png": 375}
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--hide-scrollbars",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--force-device-scale-factor=1",
+]
+STAND_IN = """<svg xmlns="http://www.w3.org/2000/svg" width="480" height="360" viewBox="0 0 480 360">
+<rect width="480" height="360" fill="#000"/><rect y="45" width="480" height="270" fill="#3b4a57"/>
+<circle cx="240" cy="180" r="38" fill="#e62117"/><path d="M228 160 L258 180 L228 200 Z" fill="#fff"/>
+<text x="240" y="292" fill="#c9d3dc" font-family="Helvetica, Arial" font-size="16" text-anchor="middle">
+video thumbnail (stand-in)</text></svg>"""
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    sys.exit("Chromium is needed: apt-get install chromium")
+
+
+def framed(html: str, width: int, height: int | None = None) -> str:
+    """The email in an iframe exactly ``width`` wide: headless Chromium's window is never under 500 px,
+    so the frame, not the window, sets the phone's width. The frame reports its content's height."""
+    size = f"width:{width}px;height:{height}px" if height else f"width:{width}px"
+    report = "document.body.dataset.height = this.contentDocument.documentElement.scrollHeight"
+    return (
+        '<!DOCTYPE html><html><body style="margin:0">'
+        f'<iframe srcdoc="{escape(html, quote=True)}" style="{size};border:0;display:block" onload="{report}">'
+        "</iframe></body></html>"
+    )
+
+
+def page_height(browser: str, html: str, width: int, workspace: Path) -> int:
+    probe = workspace / f"probe-{width}.html"
+    probe.write_text(framed(html, width))
+    dom = subprocess.run(
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={workspace / 'profile'}",
+            "--window-size=800,800",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return int(re.search(r'data-height="(\d+)"', dom).group(1))
+
+
+def main() -> None:
+    browser = chromium()
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp)
+        shutil.copy(REPO / "monthlypost.toml", workspace)
+        shutil.copytree(REPO / "campaigns", workspace / "campaigns")
+        subprocess.run([sys.executable, "-m", "monthlypost", "build", "2024-04"], cwd=workspace, check=True)
+        html = (workspace / "dist/2024-04/newsletter.html").read_text()
+        stand_in = "data:image/svg+xml;base64," + base64.b64encode(STAND_IN.encode()).decode()
+        html = re.sub(r"https://i\.ytimg\.com/vi/[\w-]+/hqdefault\.jpg", stand_in, html)
+        for name, width in WIDTHS.items():
+            height = page_height(browser, html, width, workspace)
+            page = workspace / f"shot-{width}.html"
+            page.write_text(framed(html, width, height))
+            target = REPO / "docs" / name
+            subprocess.run(
+                [
+                    browser,
+                    *CHROMIUM_FLAGS,
+                    f"--user-data-dir={workspace / 'profile'}",
+                    f"--window-size={width},{height}",
+                    f"--screenshot={target}",
+                    page.as_uri(),
+                ],
+                capture_output=True,
+                check=True,
+            )
+            print(f"wrote {target.relative_to(REPO)} ({width}×{height})")
+
+
+if __name__ == "__main__":
+    main()
