@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -153,9 +154,10 @@ def new(state: State, month: str, title: str | None) -> None:
 @cli.command(name="list")
 @click.pass_obj
 def list_months(state: State) -> None:
-    """The months, each with its state and title."""
+    """The months, each with its state (not built, built, stale, pushed) and title."""
     from monthlypost.build import state as build_state
     from monthlypost.campaign import peek_title
+    from monthlypost.youtube import is_pushed
 
     workspace = state.workspace
     months = workspace.months()
@@ -164,7 +166,11 @@ def list_months(state: State) -> None:
         return
     for month, folder in months.items():
         title = peek_title(folder) or f"(no title: run 'monthlypost check {month}')"
-        click.echo(f"{month}  {build_state(workspace, month):<9}  {title}")
+        shown = build_state(workspace, month)
+        description = workspace.dist() / month / "youtube.txt"
+        if shown == "built" and is_pushed(workspace.state, month, description.read_text("utf-8").rstrip("\n")):
+            shown = "pushed"
+        click.echo(f"{month}  {shown:<9}  {title}")
 
 
 @cli.command()
@@ -248,3 +254,135 @@ def send_test(state: State, month: str, recipients: list[str]) -> None:
     smtp = state.workspace.settings.smtp
     assert smtp is not None
     click.echo(f"{month}: test sent to {', '.join(recipients)} through {smtp.host}:{smtp.port}")
+
+
+@cli.group()
+def youtube() -> None:
+    """Put each month's description on its video: login, push, restore.
+
+    See the README's "Publishing to YouTube" for creating the OAuth client.
+    """
+
+
+@youtube.command()
+@click.option("--no-browser", is_flag=True, help="Print the sign-in address instead of opening a browser.")
+@click.option(
+    "--client-secrets",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The OAuth client file (default: [youtube] client_secrets, or client_secret.json).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), help="The local port Google sends you back to.")
+@click.pass_obj
+def login(state: State, no_browser: bool, client_secrets: Path | None, port: int | None) -> None:
+    """Sign in to YouTube with Google and save the login (readable only by you)."""
+    from monthlypost import youtube as yt
+
+    settings = state.workspace.settings
+    secrets = client_secrets or settings.resolve(settings.youtube.client_secrets)
+    path = yt.login(settings, secrets, not no_browser, port or yt.free_port(), click.echo)
+    click.echo(f"Logged in. The login is saved in {display_path(path)}, readable only by you.")
+    try:
+        title = yt.YouTube(settings, state.workspace.state).channel_title()
+    except MonthlypostError as err:  # the login itself worked; only the check after it did not
+        for problem in err.problems:
+            click.echo(f"Warning: {problem}", err=True)
+        click.echo("(Could not read which channel this is; 'monthlypost youtube push --dry-run' will tell.)")
+        return
+    if title:
+        click.echo(f"YouTube channel: {title}")
+    else:
+        click.echo("This Google account has no YouTube channel; log in with the channel's account.", err=True)
+
+
+def confirmer(yes: bool, action: str) -> Callable[[str], bool]:
+    """Ask before changing a video: --yes says yes; with no terminal to ask on, stop."""
+
+    def confirm(month: str) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise MonthlypostError.at(
+                None,
+                f"{month}: no terminal to ask on, so nothing was sent; "
+                f"rerun with --yes to {action} without asking (or --dry-run to see the changes only)",
+            )
+        return click.confirm(f"{action.capitalize()} this description to {month}'s video?", default=False)
+
+    return confirm
+
+
+LINES = {
+    "built": "built",
+    "pushed": "pushed",
+    "restored": "restored",
+    "unchanged": "unchanged, nothing sent",
+    "would push": "would push (dry run: nothing sent)",
+    "skipped": "not pushed (you said no)",
+    "left": "not pushed (quota)",
+    "failed": "failed, nothing sent",
+}
+
+
+def result_line(state: State) -> Callable[[Any], None]:
+    """Print one month's result the moment it is known: its problems, then a line."""
+
+    def done(result: Any) -> None:
+        report(result.problems, state.reported)
+        line = f"{result.month}: {LINES[result.status]}"
+        if result.units:
+            line += f" ({plural(result.units, 'unit')})"
+        click.echo(line, err=result.status == "failed")
+
+    return done
+
+
+def print_youtube(state: State, outcome: Any) -> None:
+    """The units spent, and exit 1 if anything failed or was left."""
+    from monthlypost.youtube import QUOTA_RESET, Ledger
+
+    ledger = Ledger(state.workspace.state / "youtube-quota.json", state.workspace.settings.youtube.daily_quota)
+    click.echo(
+        f"YouTube API units: {outcome.units} this time, {ledger.used()} of {ledger.quota} today "
+        f"(the day ends at {QUOTA_RESET})"
+    )
+    if outcome.stopped:
+        click.echo(f"Error: {outcome.stopped}", err=True)
+    if outcome.stopped or any(r.status == "failed" for r in outcome.results):
+        raise SystemExit(1)
+
+
+@youtube.command()
+@months_arguments
+@click.option("--dry-run", is_flag=True, help="Read the videos and show the changes; send nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Push without asking.")
+@click.pass_obj
+def push(state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes: bool) -> None:
+    """Put months' descriptions (default: the newest) on their videos.
+
+    Builds stale months first; a month with errors is never pushed. Shows
+    what changes and asks first. Backs up each video's current snippet
+    under .monthlypost/youtube-backups/ before changing it; an unchanged
+    description sends nothing.
+    """
+    from monthlypost import youtube as yt
+
+    selection = selected(state, months, every)
+    outcome = yt.push(state.workspace, selection, dry_run, confirmer(yes, "push"), click.echo, result_line(state))
+    print_youtube(state, outcome)
+
+
+@youtube.command()
+@click.argument("month", type=MONTH)
+@click.option(
+    "--backup",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The backup to restore (default: the video's newest).",
+)
+@click.option("--yes", "-y", is_flag=True, help="Restore without asking.")
+@click.pass_obj
+def restore(state: State, month: str, backup: Path | None, yes: bool) -> None:
+    """Put back MONTH's video description from a backup, backing up the current one first."""
+    from monthlypost import youtube as yt
+
+    outcome = yt.restore(state.workspace, month, backup, confirmer(yes, "restore"), click.echo, result_line(state))
+    print_youtube(state, outcome)
