@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import click
 import pytest
 
 from monthlypost import __version__
@@ -125,12 +126,21 @@ def test_version():
     assert run("--version").stdout == f"monthlypost, version {__version__}\n"
 
 
+def every_command(group=cli, path=()):
+    for name, command in group.commands.items():
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from every_command(command, (*path, name))
+
+
 def test_every_command_has_help_and_is_in_the_readme():
     readme = (REPO / "README.md").read_text()
-    for name, command in cli.commands.items():
-        assert command.help, name
-        assert run(name, "--help").exit_code == 0
-        assert f"monthlypost {name}" in readme, f"README does not show 'monthlypost {name}'"
+    names = [" ".join(path) for path, _ in every_command()]
+    assert {"youtube login", "youtube push", "youtube restore", "send-test"} <= set(names)
+    for path, command in every_command():
+        assert command.help, path
+        assert run(*path, "--help").exit_code == 0
+        assert f"monthlypost {' '.join(path)}" in readme, f"README does not show 'monthlypost {' '.join(path)}'"
 
 
 def test_python_dash_m_runs_the_cli(example):
