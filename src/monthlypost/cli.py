@@ -323,6 +323,17 @@ LINES = {
 }
 
 
+def show_diff(diff: str) -> None:
+    """A unified diff, coloured at a terminal (click leaves the colours out anywhere else)."""
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            click.secho(line, bold=True)
+        elif line.startswith("@@"):
+            click.secho(line, fg="cyan")
+        else:
+            click.secho(line, fg={"+": "green", "-": "red"}.get(line[:1]))
+
+
 def result_line(state: State) -> Callable[[Any], None]:
     """Print one month's result the moment it is known: its problems, then a line."""
 
@@ -367,7 +378,7 @@ def push(state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes:
     from monthlypost import youtube as yt
 
     selection = selected(state, months, every)
-    outcome = yt.push(state.workspace, selection, dry_run, confirmer(yes, "push"), click.echo, result_line(state))
+    outcome = yt.push(state.workspace, selection, dry_run, confirmer(yes, "push"), show_diff, result_line(state))
     print_youtube(state, outcome)
 
 
@@ -384,5 +395,5 @@ def restore(state: State, month: str, backup: Path | None, yes: bool) -> None:
     """Put back MONTH's video description from a backup, backing up the current one first."""
     from monthlypost import youtube as yt
 
-    outcome = yt.restore(state.workspace, month, backup, confirmer(yes, "restore"), click.echo, result_line(state))
+    outcome = yt.restore(state.workspace, month, backup, confirmer(yes, "restore"), show_diff, result_line(state))
     print_youtube(state, outcome)
