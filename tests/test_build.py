@@ -113,6 +113,15 @@ def test_an_up_to_date_month_is_not_rewritten(example):
     assert "Enjoy the video!" in (example / OUT / "post.html").read_text()
 
 
+def test_a_moved_workspace_is_still_up_to_date(example, tmp_path, monkeypatch):
+    run("build")
+    moved = tmp_path / "moved"
+    example.rename(moved)
+    monkeypatch.chdir(moved)
+    assert run("list").stdout.split()[1] == "built"
+    assert run("build").stdout.startswith("2024-04: up to date")
+
+
 def test_a_settings_or_template_change_makes_the_month_stale(example):
     run("build")
     edit(example / "monthlypost.toml", "(878) 688-7378", "(878) 688-0000")

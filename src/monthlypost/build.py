@@ -74,14 +74,12 @@ def render_month(workspace: Workspace, month: str) -> Rendered:
 def inputs_sha256(workspace: Workspace, campaign_folder: Path) -> str:
     """One hash over everything a month's outputs depend on, to tell when they are stale."""
     digest = hashlib.sha256(f"monthlypost {__version__}\n".encode())
-    sources = [
-        ("settings", workspace.root / CONFIG_NAME),
-        *(("month", p) for p in _files_under(campaign_folder)),
-        *(("templates", p) for p in _files_under(workspace.templates)),
-        *(("defaults", p) for p in _files_under(DEFAULT_TEMPLATES)),
-    ]
-    for kind, path in sources:
-        name = path.name if kind == "settings" else path.as_posix()
+    folders = {"month": campaign_folder, "templates": workspace.templates, "defaults": DEFAULT_TEMPLATES}
+    sources = [("settings", workspace.root, workspace.root / CONFIG_NAME)]
+    sources += [(kind, folder, path) for kind, folder in folders.items() for path in _files_under(folder)]
+    for kind, folder, path in sources:
+        # names relative to their folder, so a moved or freshly cloned workspace is not stale
+        name = path.relative_to(folder).as_posix()
         digest.update(f"{kind}:{name}:{_sha256(path.read_bytes())}\n".encode())
     return digest.hexdigest()
 
