@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterable
 from functools import cached_property
@@ -89,12 +88,11 @@ def built(state: State, month: str) -> Path:
     return outcome.target
 
 
-_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-
-
 def email_addresses(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    from monthlypost.config import EMAIL_ADDRESS
+
     for value in values:
-        if not _ADDRESS.match(value):
+        if not EMAIL_ADDRESS.match(value):
             raise click.BadParameter(f"'{value}' is not an email address", ctx, param)
     return list(values)
 
@@ -155,9 +153,8 @@ def new(state: State, month: str, title: str | None) -> None:
 @click.pass_obj
 def list_months(state: State) -> None:
     """The months, each with its state (not built, built, stale, pushed) and title."""
-    from monthlypost.build import state as build_state
     from monthlypost.campaign import peek_title
-    from monthlypost.youtube import is_pushed
+    from monthlypost.youtube import month_state
 
     workspace = state.workspace
     months = workspace.months()
@@ -166,11 +163,7 @@ def list_months(state: State) -> None:
         return
     for month, folder in months.items():
         title = peek_title(folder) or f"(no title: run 'monthlypost check {month}')"
-        shown = build_state(workspace, month)
-        description = workspace.dist() / month / "youtube.txt"
-        if shown == "built" and is_pushed(workspace.state, month, description.read_text("utf-8").rstrip("\n")):
-            shown = "pushed"
-        click.echo(f"{month}  {shown:<9}  {title}")
+        click.echo(f"{month}  {month_state(workspace, month):<9}  {title}")
 
 
 @cli.command()

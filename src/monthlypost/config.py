@@ -48,7 +48,7 @@ SMTP_SECURITY = ("starttls", "ssl", "none")
 # --- Value rules -----------------------------------------------------------------
 
 _URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+EMAIL_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$")
 
@@ -62,7 +62,7 @@ def web_address(url: str) -> Iterable[str]:
 
 
 def email_address(value: str) -> Iterable[str]:
-    if not _EMAIL.match(value):
+    if not EMAIL_ADDRESS.match(value):
         yield f"'{value}' is not an email address"
 
 

@@ -417,6 +417,17 @@ def is_pushed(state: Path, month: str, description: str) -> bool:
     return bool(pushed.get(month, {}).get("description_sha256") == sha256(description))
 
 
+def month_state(workspace: Workspace, month: str) -> str:
+    """build.state(), or 'pushed' when the month is built and its description is the one on the video."""
+    from monthlypost.build import state
+
+    built = state(workspace, month)
+    description = workspace.dist() / month / "youtube.txt"
+    if built == "built" and is_pushed(workspace.state, month, description.read_text("utf-8").rstrip("\n")):
+        return "pushed"
+    return built
+
+
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
