@@ -116,6 +116,13 @@ def _plain(node: SyntaxTreeNode) -> str:
     return "".join(_plain(child) for child in node.children)
 
 
+def fill(text: str, width: int = 72, first: str = "", rest: str = "") -> str:
+    """Text wrapped for plain-text readers; a web address is never broken across lines."""
+    return textwrap.fill(
+        text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
+    )
+
+
 class TextWriter:
     """Plain text for the newsletter: wrapped, links as 'text (address)'."""
 
@@ -179,17 +186,7 @@ class TextWriter:
         return self.inline(node)  # em, strong: the words alone
 
     def wrap(self, text: str, indent: str) -> str:
-        lines = []
-        for line in text.split("\n"):
-            lines += textwrap.wrap(
-                line,
-                self.width,
-                initial_indent=indent,
-                subsequent_indent=indent,
-                break_long_words=False,
-                break_on_hyphens=False,
-            ) or [indent.rstrip()]
-        return "\n".join(lines)
+        return "\n".join(fill(line, self.width, indent, indent) or indent.rstrip() for line in text.split("\n"))
 
     def heading(self, text: str, level: int, indent: str) -> str:
         return f"{indent}{text}\n{indent}{('=' if level == 1 else '-') * len(text)}"

@@ -90,6 +90,10 @@ class Workspace:
 
     def months(self) -> dict[str, Path]:
         """Every month folder, oldest first; two folders for one month is an error."""
+        return dict(self._months)
+
+    @cached_property
+    def _months(self) -> dict[str, Path]:  # read once per command, not once per month
         found: dict[str, list[Path]] = {}
         if self.campaigns.is_dir():
             for entry in sorted(self.campaigns.iterdir()):
@@ -114,15 +118,11 @@ class Workspace:
 
     def select(self, months: tuple[str, ...], every: bool) -> list[str]:
         """The months a command works on: those named, all of them, or else the newest."""
-        known = self.months()
-        if every:
-            if not known:
-                raise MonthlypostError.at(self.campaigns, "no month folders yet; run 'monthlypost new YYYY-MM'")
-            return list(known)
         if months:
             for month in months:
                 self.folder(month)
             return list(dict.fromkeys(months))
+        known = list(self.months())
         if not known:
             raise MonthlypostError.at(self.campaigns, "no month folders yet; run 'monthlypost new YYYY-MM'")
-        return [list(known)[-1]]
+        return known if every else known[-1:]

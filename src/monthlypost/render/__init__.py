@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from monthlypost import __version__
 from monthlypost.campaign import CONTROL, Campaign
 from monthlypost.config import Settings
 from monthlypost.errors import Problem
-from monthlypost.markup import escape_markdown
+from monthlypost.markup import escape_markdown, fill
 from monthlypost.video import embed_url, hashtag_name, thumbnail_url, watch_url
 from monthlypost.workspace import DEFAULT_TEMPLATES
 
@@ -45,7 +44,7 @@ def environment(workspace_templates: Path) -> jinja2.Environment:
     )
     env.filters["yaml"] = yaml_scalar
     env.filters["md"] = escape_markdown
-    env.filters["wrap"] = wrap
+    env.filters["wrap"] = fill
     env.filters["long_date"] = lambda d: f"{d:%B} {d.day}, {d.year}"
     return env
 
@@ -55,13 +54,6 @@ def tidy(text: str) -> str:
     text = CONTROL.sub("", text.replace("\t", " "))
     text = "\n".join(line.rstrip() for line in text.splitlines())
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-
-
-def wrap(text: str, width: int = 72, first: str = "", rest: str = "") -> str:
-    """Plain text wrapped for plain-text readers, addresses never broken."""
-    return textwrap.fill(
-        text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
-    )
 
 
 def template_problem(err: jinja2.TemplateError, workspace_templates: Path) -> Problem:

@@ -78,7 +78,7 @@ def provider_footer(settings: Settings, problems: Problems) -> dict[str, Any] | 
             text=tags.unsubscribe_text or str(href),
         ),
         "address_html": Markup(address_html),
-        "address_text": tags.address_text or (tags.address if tags.address else settings.author.postal_address),
+        "address_text": tags.address_text or tags.address or settings.author.postal_address,
     }
 
 
@@ -109,6 +109,7 @@ def with_utm(url: str, month: str) -> str:
 def email_context(
     ctx: dict[str, Any], campaign: Campaign, settings: Settings, problems: Problems
 ) -> dict[str, Any] | None:
+    start = len(problems)
     if settings.from_address is None:
         problems.error(
             settings.path,
@@ -122,7 +123,7 @@ def email_context(
             campaign.topic_path,
             "excerpt: the email would link to the full post, but monthlypost.toml has no [blog] url",
         )
-    if footer is None or problems.errors:
+    if footer is None or problems.errors_since(start):
         return None
 
     hosts = own_site_hosts(settings)
@@ -153,8 +154,6 @@ def email_context(
     return {
         **ctx,
         **footer,
-        "provider": settings.email.provider,
-        "accent_color": settings.email.accent_color,
         "script_html": Markup(campaign.script.html(blocks, rewrite)),
         "script_text": campaign.script.text(TEXT_WIDTH, blocks, rewrite),
         "read_more_url": link(post_url) if blocks is not None and post_url else None,
