@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from monthlypost import outputs
 from monthlypost.markup import parser
 
 from .conftest import GOLDEN, edit, run, snapshot, write
@@ -169,17 +170,17 @@ def test_a_failed_write_leaves_the_old_outputs(example, monkeypatch):
     before = snapshot(example / "dist")
     edit(example / "campaigns/2024-04/script.md", "Enjoy the video.", "Enjoy the video!")
 
-    real_write = Path.write_bytes
+    real_write = outputs._write_new
 
-    def disk_full(self, data):
-        if self.name == "youtube.txt":
+    def disk_full(folder, name, data):
+        if name == "youtube.txt":
             raise OSError(28, "No space left on device")
-        return real_write(self, data)
+        return real_write(folder, name, data)
 
-    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    monkeypatch.setattr(outputs, "_write_new", disk_full)
     result = run("build")
     assert result.exit_code == 1
-    assert "Error: dist/2024-04: could not write the outputs: No space left on device" in result.stderr
+    assert "Error: dist/2024-04: could not write the outputs: the disk is full" in result.stderr
     assert snapshot(example / "dist") == before  # nothing half-written
     assert [p.name for p in (example / "dist").iterdir()] == ["2024-04"]  # no staging folder left
 
@@ -358,12 +359,17 @@ def test_the_description_has_no_control_characters(example):
     edit(
         example / "monthlypost.toml",
         'hashtags = ["LivePainFree"]',
-        'hashtags = ["LivePainFree"]\nfooter = "Bell\\u0007 and\\ttab"',
+        'hashtags = ["LivePainFree"]\nfooter = "Bells and\\ttab"',
     )
-    run("build")
+    assert run("build").exit_code == 0
     text = description(example)
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text)
-    assert "Bell and tab" in text
+    assert "Bells and tab" in text
+
+    edit(example / "monthlypost.toml", "Bells and", "Bell\\u0007 and")
+    result = run("build")
+    assert result.exit_code == 1
+    assert "Error: monthlypost.toml: [youtube] footer: contains a control character" in result.stderr
 
 
 def test_links_are_listed_with_friendly_labels(example):

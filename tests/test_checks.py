@@ -115,7 +115,7 @@ CASES = {
     "image outside the folder": (
         lambda r: (r / SCRIPT).write_text("![Secret](../../monthlypost.toml)\n"),
         SCRIPT,
-        "is outside the month's folder",
+        "leads outside the month's folder",
     ),
     "settings": (
         lambda r: edit(r / "monthlypost.toml", 'name = "Patrick Lerouge"', "name = 42"),

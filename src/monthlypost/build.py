@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from monthlypost import __version__
-from monthlypost.campaign import Campaign, read_campaign
+from monthlypost.campaign import SCRIPT_NAME, TOPIC_NAME, Campaign, read_campaign
 from monthlypost.config import CONFIG_NAME
 from monthlypost.errors import MonthlypostError, Problem, Problems
+from monthlypost.outputs import MANIFEST, Folder, inspect, recover, replace, seal, sha256
+from monthlypost.sources import MonthFiles
 from monthlypost.video import watch_url
-from monthlypost.workspace import DEFAULT_TEMPLATES, Workspace
-
-MANIFEST = "manifest.json"
+from monthlypost.workspace import Workspace
 
 
 @dataclass
@@ -28,73 +27,134 @@ class Rendered:
     problems: Problems
     campaign: Campaign | None = None
     files: dict[str, bytes] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems.errors
 
 
-def render_month(workspace: Workspace, month: str) -> Rendered:
+def render_month(workspace: Workspace, month: str, files: MonthFiles | None = None) -> Rendered:
     """Run every check on a month and render its outputs, collecting all problems."""
+    problems = Problems(workspace.settings_warnings)
+    result = Rendered(month, problems)
+    try:
+        files = files or workspace.month_files(month)
+    except MonthlypostError as err:
+        problems.extend(err.problems)
+        return result
+    campaign = read_campaign(month, files, problems)
+    result.campaign = campaign
+    if campaign is None:
+        return result
+    workspace.sources.used.clear()
+    out = _run_templates(workspace, campaign, problems)
+    if out is None or problems.errors:
+        return result
+    for image in campaign.images:
+        out[image] = files.read(image)
+    inputs = month_inputs(workspace, campaign)
+    result.manifest = manifest(workspace, campaign, out, problems, inputs)
+    out[MANIFEST] = seal(result.manifest)
+    result.files = out
+    return result
+
+
+def _run_templates(workspace: Workspace, campaign: Campaign, problems: Problems) -> dict[str, bytes] | None:
+    """Every output but the manifest, or None when a template failed (the failure is in ``problems``)."""
     import jinja2  # the renderers load only when something is rendered, not for list or an up-to-date build
 
-    from monthlypost.render import context, environment, template_problem
+    from monthlypost.render import context, template_problem
     from monthlypost.render.blog import render_blog
     from monthlypost.render.description import render_description
     from monthlypost.render.email import message, render_email
 
     settings = workspace.settings
-    problems = Problems(workspace.settings_warnings)
-    campaign = read_campaign(month, workspace.folder(month), problems)
-    result = Rendered(month, problems, campaign)
-    if campaign is None:
-        return result
-    env = environment(workspace.templates)
-    ctx = context(settings, campaign)
+    env = workspace.jinja
     try:
+        ctx = context(settings, campaign)
         texts = render_blog(env, ctx, campaign)
         texts["youtube.txt"] = render_description(env, ctx, campaign, settings, problems)
         newsletter = render_email(env, ctx, campaign, settings, problems)
+        if newsletter is None:
+            return None
+        texts.update(newsletter)
+        eml = message(settings, campaign, newsletter["newsletter.txt"], newsletter["newsletter.html"])
     except jinja2.TemplateError as err:
         problems.append(template_problem(err, workspace.templates))
-        return result
-    if problems.errors or newsletter is None:
-        return result
-    texts.update(newsletter)
-    files = {name: text.encode("utf-8") for name, text in texts.items()}
-    eml = message(settings, campaign, newsletter["newsletter.txt"], newsletter["newsletter.html"])
-    files["newsletter.eml"] = eml.as_bytes()
-    for image in campaign.images:
-        files[image] = (campaign.folder / image).read_bytes()
-    files[MANIFEST] = manifest(workspace, campaign, files, problems)
-    result.files = files
-    return result
+    except MonthlypostError as err:  # a template file that cannot be read, or invalid MJML
+        problems.extend(err.problems)
+    except RecursionError as err:
+        where = _template_frame(err, workspace) or (workspace.templates, 0)
+        problems.error(
+            where[0],
+            "extends or includes itself (directly or through another template), so it never ends; "
+            'to build on the default, extend "default/NAME"',
+        )
+    except Exception as err:  # an expression in the workspace's own template failed ({{ 1/0 }})
+        where = _template_frame(err, workspace)
+        if where is None:
+            raise  # not the template's doing: a bug of ours, which --debug shows
+        problems.error(where[0], f"line {where[1]}: {type(err).__name__}: {err}")
+    else:
+        return {**{name: text.encode("utf-8") for name, text in texts.items()}, "newsletter.eml": eml}
+    return None
 
 
-def inputs_sha256(workspace: Workspace, campaign_folder: Path) -> str:
-    """One hash over everything a month's outputs depend on, to tell when they are stale."""
-    digest = hashlib.sha256(f"monthlypost {__version__}\n".encode())
-    folders = {"month": campaign_folder, "templates": workspace.templates, "defaults": DEFAULT_TEMPLATES}
-    sources = [("settings", workspace.root, workspace.root / CONFIG_NAME)]
-    sources += [(kind, folder, path) for kind, folder in folders.items() for path in _files_under(folder)]
-    for kind, folder, path in sources:
-        # names relative to their folder, so a moved or freshly cloned workspace is not stale
-        name = path.relative_to(folder).as_posix()
-        digest.update(f"{kind}:{name}:{_sha256(path.read_bytes())}\n".encode())
-    return digest.hexdigest()
+def _template_frame(err: BaseException, workspace: Workspace) -> tuple[Path, int] | None:
+    """The innermost frame of the workspace's own templates in a traceback, as (file, line)."""
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        path = Path(frame.filename)
+        if path.is_relative_to(workspace.templates):
+            return path, frame.lineno or 0
+    return None
 
 
-def _files_under(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+# --- Inputs: what a month's outputs depend on, to tell when they are stale ---------------------
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def month_inputs(workspace: Workspace, campaign: Campaign) -> dict[str, str]:
+    """Each file the month used, by a name that survives moving the workspace → the sha256 of the bytes rendered."""
+    inputs = {CONFIG_NAME: workspace.settings_sha256}
+    for name in (TOPIC_NAME, SCRIPT_NAME, *campaign.images):
+        inputs[f"month/{name}"] = campaign.files.digest(name)
+    for name in sorted(workspace.sources.used):
+        template = workspace.sources.find(name)
+        assert template is not None, "only templates that were found are recorded as used"
+        inputs[f"templates/{name}"] = template.sha256
+    return inputs
 
 
-def manifest(workspace: Workspace, campaign: Campaign, files: dict[str, bytes], problems: Problems) -> bytes:
+def inputs_sha256(inputs: dict[str, str]) -> str:
+    return sha256(json.dumps({"monthlypost": __version__, "inputs": inputs}, sort_keys=True).encode("utf-8"))
+
+
+def _input_now(workspace: Workspace, files: MonthFiles, key: str) -> str | None:
+    if key == CONFIG_NAME:
+        return workspace.settings_sha256
+    kind, _, name = key.partition("/")
+    if kind == "month":
+        return files.digest(name)
+    if kind == "templates":
+        template = workspace.sources.find(name)
+        return template.sha256 if template else None
+    return None
+
+
+def is_current(workspace: Workspace, files: MonthFiles, built: dict[str, Any]) -> bool:
+    """Whether the inputs a manifest records are, byte for byte, the files there now."""
+    recorded = built.get("inputs")
+    if not isinstance(recorded, dict) or built.get("inputs_sha256") != inputs_sha256(recorded):
+        return False
+    try:
+        return all(_input_now(workspace, files, key) == digest for key, digest in recorded.items())
+    except MonthlypostError:  # an input that cannot be read now: the build will say why
+        return False
+
+
+def manifest(
+    workspace: Workspace, campaign: Campaign, files: dict[str, bytes], problems: Problems, inputs: dict[str, str]
+) -> dict[str, Any]:
     def shown(problem: Problem) -> str:
         path = problem.path
         if path is not None and path.is_relative_to(workspace.root):
@@ -102,103 +162,19 @@ def manifest(workspace: Workspace, campaign: Campaign, files: dict[str, bytes], 
         return f"{path}: {problem.message}" if path else problem.message
 
     vid = campaign.video_id
-    data = {
+    return {
         "month": campaign.month,
         "title": campaign.title,
         "subject": campaign.subject,
         "preheader": campaign.preheader,
         "video_id": vid,
         "video_url": watch_url(vid),
-        "files": {name: _sha256(data) for name, data in sorted(files.items())},
+        "files": {name: sha256(data) for name, data in sorted(files.items())},
         "warnings": [shown(p) for p in problems.warnings],
-        "inputs_sha256": inputs_sha256(workspace, campaign.folder),
+        "inputs_sha256": inputs_sha256(inputs),
+        "inputs": inputs,
         "version": __version__,
     }
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-# --- Reading back what was built -------------------------------------------------
-
-
-def read_manifest(target: Path) -> dict | None:
-    try:
-        return json.loads((target / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-NOT_OURS = "not written by monthlypost; move it elsewhere, or rerun with --force to delete it"
-EDITED = "edited since it was built; move it elsewhere, or rerun with --force to replace it"
-
-
-def edited_files(target: Path, built: dict | None) -> list[Problem]:
-    """Files in an output folder that are not exactly what monthlypost wrote there."""
-    if not target.is_dir():
-        return []
-    recorded = (built or {}).get("files", {})
-    edited = []
-    for path in _files_under(target):
-        name = path.relative_to(target).as_posix()
-        if name == MANIFEST and built is not None:
-            continue
-        if name not in recorded:
-            edited.append(Problem(path, NOT_OURS))
-        elif recorded[name] != _sha256(path.read_bytes()):
-            edited.append(Problem(path, EDITED))
-    return edited
-
-
-def state(workspace: Workspace, month: str, out: Path | None = None) -> str:
-    """'not built', 'built' (current and intact) or 'stale' for a month's outputs."""
-    target = workspace.dist(out) / month
-    built = read_manifest(target)
-    if built is None:
-        return "not built"
-    intact = not edited_files(target, built) and all((target / name).is_file() for name in built.get("files", {}))
-    current = built.get("inputs_sha256") == inputs_sha256(workspace, workspace.folder(month))
-    return "built" if intact and current else "stale"
-
-
-# --- Writing ----------------------------------------------------------------------
-
-
-def write_month(target: Path, files: dict[str, bytes], force: bool = False) -> None:
-    """Replace ``target`` with exactly ``files``: all of them, or nothing changes.
-
-    Files there that monthlypost did not write (or that were edited since) are
-    kept unless ``force``: they would otherwise be lost.
-    """
-    if not force:
-        edited = edited_files(target, read_manifest(target))
-        if edited:
-            raise MonthlypostError(edited)
-    parent = target.parent
-    staging = parent / f".{target.name}.new-{os.getpid()}"
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(staging, ignore_errors=True)
-        for name, data in files.items():
-            path = staging / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        _swap(staging, target)
-    except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise MonthlypostError.at(target, f"could not write the outputs: {err.strerror or err}") from err
-
-
-def _swap(staging: Path, target: Path) -> None:
-    if not target.exists():
-        staging.rename(target)
-        return
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    target.rename(old)
-    try:
-        staging.rename(target)
-    except OSError:
-        old.rename(target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 # --- Building months -----------------------------------------------------------
@@ -210,23 +186,51 @@ class Outcome:
     status: str  # "built" | "up to date" | "failed"
     target: Path
     problems: list[Problem]
+    files: dict[str, bytes] = field(default_factory=dict)  # the outputs, as written or as checked
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def state(workspace: Workspace, month: str, out: Path | None = None) -> tuple[str, Folder]:
+    """'not built', 'built' (current and intact) or 'stale', and what the output folder holds."""
+    target = workspace.dist(out) / month
+    recover(target)
+    folder = inspect(target)
+    if not folder.exists:
+        return "not built", folder
+    if not folder.intact or folder.manifest is None:
+        return "stale", folder
+    try:
+        files = workspace.month_files(month)
+    except MonthlypostError:
+        return "stale", folder
+    return ("built" if is_current(workspace, files, folder.manifest) else "stale"), folder
 
 
 def build(workspace: Workspace, months: list[str], out: Path | None = None, force: bool = False) -> Iterator[Outcome]:
     """Check and build each month; a month with errors is not written, the others are."""
+    workspace.settings  # noqa: B018 - mistakes in monthlypost.toml stop every month, so they are raised once, here
+    root = workspace.dist(out)
     for month in months:
-        target = workspace.dist(out) / month
-        if not force and state(workspace, month, out) == "built":
-            warnings = [Problem(None, w, "warning") for w in (read_manifest(target) or {}).get("warnings", [])]
-            yield Outcome(month, "up to date", target, warnings)
-            continue
-        rendered = render_month(workspace, month)
-        if not rendered.ok:
-            yield Outcome(month, "failed", target, rendered.problems)
-            continue
+        target = root / month
         try:
-            write_month(target, rendered.files, force)
+            yield _build_month(workspace, month, target, force)
         except MonthlypostError as err:
-            yield Outcome(month, "failed", target, [*rendered.problems.warnings, *err.problems])
-            continue
-        yield Outcome(month, "built", target, rendered.problems)
+            yield Outcome(month, "failed", target, err.problems)
+
+
+def _build_month(workspace: Workspace, month: str, target: Path, force: bool) -> Outcome:
+    recover(target)
+    files = workspace.month_files(month)
+    if not force:
+        folder = inspect(target)
+        if folder.intact and folder.manifest is not None and is_current(workspace, files, folder.manifest):
+            warnings = [Problem(None, str(w), "warning") for w in folder.manifest.get("warnings") or []]
+            return Outcome(month, "up to date", target, warnings, folder.files, folder.manifest)
+    rendered = render_month(workspace, month, files)
+    if not rendered.ok:
+        return Outcome(month, "failed", target, rendered.problems)
+    try:
+        replace(target, rendered.files, force)
+    except MonthlypostError as err:
+        return Outcome(month, "failed", target, [*rendered.problems.warnings, *err.problems])
+    return Outcome(month, "built", target, rendered.problems, rendered.files, rendered.manifest)

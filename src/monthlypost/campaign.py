@@ -8,11 +8,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
 
 from monthlypost.errors import Problems
 from monthlypost.markup import Script
-from monthlypost.tables import Warn, at_least, load_toml, not_empty, pattern, read_table, rule
+from monthlypost.outputs import RESERVED
+from monthlypost.paths import BadReference, PathError, output_name
+from monthlypost.sources import MonthFiles
+from monthlypost.tables import Warn, at_least, load_toml, not_empty, parse_toml, pattern, read_table, rule, text_rule
 from monthlypost.video import (
     PLACEHOLDER_ID,
     Chapter,
@@ -27,19 +29,12 @@ from monthlypost.video import (
 TOPIC_NAME = "topic.toml"
 SCRIPT_NAME = "script.md"
 TITLE_MAX = 100
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and newline
 
-# --- Value rules ------------------------------------------------------------------
-
-
-def plain_text(value: str) -> Iterable[str]:
-    if CONTROL.search(value):
-        yield "contains a control character"
+# --- Value rules (every string is also held to tables.text_rule: no control characters, one line) ---
 
 
 def title_rule(title: str) -> Iterable[str]:
     yield from not_empty(title)
-    yield from plain_text(title)
     if len(title) > TITLE_MAX:
         yield f"{len(title)} characters; YouTube allows at most {TITLE_MAX}"
     if "<" in title or ">" in title:
@@ -56,15 +51,9 @@ def video_rule(link: str) -> Iterable[str]:
         yield Warn("still the placeholder; put this month's video link here")
 
 
-def required_text(value: str) -> Iterable[str]:
-    yield from not_empty(value)
-    yield from plain_text(value)
-
-
 def optional_text(value: str) -> Iterable[str]:
     if not value.strip():
         yield "must not be empty; leave the key out to use the default"
-    yield from plain_text(value)
 
 
 def key_points_rule(points: list[str]) -> Iterable[str]:
@@ -73,10 +62,9 @@ def key_points_rule(points: list[str]) -> Iterable[str]:
     for number, point in enumerate(points, 1):
         if not point.strip():
             yield f"point {number} is empty"
-        yield from plain_text(point)
 
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -85,7 +73,7 @@ class Topic:
 
     title: str = field(metadata=rule(title_rule))
     video: str = field(metadata=rule(video_rule))
-    summary: str = field(metadata=rule(required_text))
+    summary: str = field(metadata=rule(not_empty, lines="many"))
     key_points: list[str] = field(metadata=rule(key_points_rule))
     keywords: list[str] = field(default_factory=list)
     hashtags: list[str] = field(default_factory=list, metadata=rule(hashtag_problems))
@@ -93,7 +81,7 @@ class Topic:
     subject: str | None = field(default=None, metadata=rule(optional_text))
     preheader: str | None = field(default=None, metadata=rule(optional_text))
     publish_date: datetime.date | None = None
-    cta: str | None = field(default=None, metadata=rule(plain_text))
+    cta: str | None = field(default=None, metadata=rule(lines="many"))
     slug: str | None = field(
         default=None, metadata=rule(pattern(_SLUG, "made of lower-case letters, digits and single hyphens"))
     )
@@ -108,7 +96,8 @@ class Campaign:
     folder: Path
     topic: Topic
     script: Script
-    images: list[str]  # the script's own image files, relative to the folder
+    images: list[str]  # the script's own image files, as named in the output folder
+    files: MonthFiles  # the folder's files as read for this build
 
     @property
     def topic_path(self) -> Path:
@@ -161,44 +150,55 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", re.sub(r"['’]", "", ascii_text)).strip("-") or "post"
 
 
-def read_campaign(month: str, folder: Path, problems: Problems) -> Campaign | None:
+def read_campaign(month: str, files: MonthFiles, problems: Problems) -> Campaign | None:
     """Read and check one month's folder; its problems go into ``problems``."""
     start = len(problems)
-    topic_path = folder / TOPIC_NAME
-    data = load_toml(topic_path, problems, f"; every month needs one (run 'monthlypost new {month}')")
+    topic_path = files.folder / TOPIC_NAME
+    missing = f"missing; every month needs one (run 'monthlypost new {month}')"
+    try:
+        data = parse_toml(files.read(TOPIC_NAME, missing), topic_path, problems)
+    except PathError as err:
+        problems.extend(err.problems)
+        data = None
     topic = read_table(Topic, data, topic_path, problems) if data is not None else None
-    script = read_script(folder / SCRIPT_NAME, problems)
-    images = check_references(script, folder, problems) if script is not None else []
+    script = read_script(files, problems)
+    images = check_references(script, files, problems) if script is not None else []
     if topic is None or script is None or problems.errors_since(start):
         return None
-    return Campaign(month, folder, topic, script, images)
+    return Campaign(month, files.folder, topic, script, images, files)
 
 
 def peek_title(folder: Path) -> str | None:
     """The month's title without checking anything else (for listing months quickly)."""
     data = load_toml(folder / TOPIC_NAME, Problems())
     title = (data or {}).get("title")
-    return title if isinstance(title, str) and title.strip() else None
+    return title if isinstance(title, str) and title.strip() and not list(text_rule(title)) else None
 
 
-def read_script(path: Path, problems: Problems) -> Script | None:
+def read_script(files: MonthFiles, problems: Problems) -> Script | None:
+    path = files.folder / SCRIPT_NAME
     try:
-        source = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        problems.error(path, "missing; write the month's text here in Markdown")
-        return None
-    except UnicodeDecodeError as err:
-        problems.error(path, f"not UTF-8 text (byte {err.start})")
+        source = files.text(SCRIPT_NAME, "missing; write the month's text here in Markdown")
+    except PathError as err:
+        problems.extend(err.problems)
         return None
     if not source.strip():
         problems.error(path, "empty; write the month's text here in Markdown")
         return None
-    return Script(source.removeprefix("\ufeff"))
+    script = Script(source)
+    if script.truncated_at is not None:
+        problems.error(
+            path,
+            f"line {script.truncated_at}: lists or quotes nested too deeply to keep "
+            f"(more than {script.MAX_DEPTH} levels); nest them less",
+        )
+        return None
+    return script
 
 
-def check_references(script: Script, folder: Path, problems: Problems) -> list[str]:
-    """Warn about links readers cannot follow; list the local images (an error if missing)."""
-    path = folder / SCRIPT_NAME
+def check_references(script: Script, files: MonthFiles, problems: Problems) -> list[str]:
+    """Warn about links readers cannot follow; list the local images under the names they are copied as."""
+    path = files.folder / SCRIPT_NAME
     images = []
     for ref in script.references():
         where = f"line {ref.line}: "
@@ -211,14 +211,16 @@ def check_references(script: Script, folder: Path, problems: Problems) -> list[s
         ):
             continue
         if ref.kind == "image" and "://" not in ref.url and not ref.url.startswith(("/", "#")):
-            name = unquote(ref.url)
-            local = (folder / name).resolve()
-            if not local.is_relative_to(folder.resolve()):
-                problems.error(path, f"{where}image '{ref.url}' is outside the month's folder")
-            elif not local.is_file():
-                problems.error(path, f"{where}image '{ref.url}' not found in {folder.name}/")
+            try:
+                name = output_name(ref.url, RESERVED)
+                files.read(name, f"not found in {files.folder.name}/")
+            except BadReference as err:
+                problems.error(path, f"{where}image '{ref.url}' {err}")
+            except PathError as err:
+                problems.error(path, f"{where}image '{ref.url}' {err.problems[0].message}")
             else:
-                images.append(name)
+                if name not in images:
+                    images.append(name)
             continue
         problems.warn(path, f"{where}{ref.kind} '{ref.url}' is not an absolute https:// address")
     return images

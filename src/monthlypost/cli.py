@@ -74,8 +74,8 @@ def selected(state: State, months: tuple[str, ...], every: bool) -> list[str]:
     return state.workspace.select(months, every)
 
 
-def built(state: State, month: str) -> Path:
-    """The month's output folder, building it first if it is stale; its errors stop the command."""
+def built(state: State, month: str) -> Any:
+    """The month's outputs (a build.Outcome), built first if stale; its errors stop the command."""
     from monthlypost.build import build as build_months
 
     (outcome,) = build_months(state.workspace, [month])
@@ -85,7 +85,7 @@ def built(state: State, month: str) -> Path:
         raise SystemExit(1)
     if outcome.status == "built":
         click.echo(f"{month}: built {display_path(outcome.target)}")
-    return outcome.target
+    return outcome
 
 
 def email_addresses(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
@@ -161,9 +161,17 @@ def list_months(state: State) -> None:
     if not months:
         click.echo("No months yet; run 'monthlypost new YYYY-MM' to start one.")
         return
+    failed = False
     for month, folder in months.items():
         title = peek_title(folder) or f"(no title: run 'monthlypost check {month}')"
-        click.echo(f"{month}  {month_state(workspace, month):<9}  {title}")
+        try:
+            shown = month_state(workspace, month)
+        except MonthlypostError as err:
+            report(err.problems, state.reported)
+            shown, failed = "unknown", True
+        click.echo(f"{month}  {shown:<9}  {title}")
+    if failed:
+        raise SystemExit(1)
 
 
 @cli.command()
@@ -242,8 +250,8 @@ def send_test(state: State, month: str, recipients: list[str]) -> None:
     """
     from monthlypost.sending import send_test as send
 
-    target = built(state, month)
-    send(state.workspace.settings, target / "newsletter.eml", recipients)
+    outcome = built(state, month)
+    send(state.workspace.settings, outcome.files["newsletter.eml"], recipients)
     smtp = state.workspace.settings.smtp
     assert smtp is not None
     click.echo(f"{month}: test sent to {', '.join(recipients)} through {smtp.host}:{smtp.port}")

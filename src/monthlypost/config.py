@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import SplitResult, urlsplit
 
 from monthlypost.errors import Problems
-from monthlypost.tables import Warn, at_least, load_toml, not_empty, one_of, pattern, read_table, record, rule, suggest
+from monthlypost.tables import (
+    Warn,
+    at_least,
+    not_empty,
+    one_of,
+    parse_toml,
+    pattern,
+    read_table,
+    record,
+    rule,
+    suggest,
+    text_rule,
+)
 from monthlypost.video import hashtag_problems
 
 CONFIG_NAME = "monthlypost.toml"
@@ -47,22 +59,35 @@ SMTP_SECURITY = ("starttls", "ssl", "none")
 
 # --- Value rules -----------------------------------------------------------------
 
-_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
-EMAIL_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-_LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$")
+_URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
+# Addresses as mail software takes them: no spaces, quotes, brackets or other characters a header treats specially.
+_ADDRESS_PART = r"[^\s@<>()\[\]\\,;:\"]+"
+EMAIL_ADDRESS = re.compile(rf"{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}")
+_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+_LANGUAGE = re.compile(r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*")
+
+
+def split_url(url: str) -> SplitResult | None:
+    """urlsplit, or None for an address it cannot take apart (an unclosed '[' in the host, a bad port)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        return None
+    return parts
 
 
 def web_address(url: str) -> Iterable[str]:
     """An absolute http(s) address; plain http:// is only a warning."""
-    if not _URL.match(url):
+    parts = split_url(url)
+    if not _URL.fullmatch(url) or parts is None or not parts.hostname:
         yield f"'{url}' is not an absolute web address (https://…)"
     elif not url.lower().startswith("https://"):
         yield Warn(f"'{url}' is not https://; browsers and mail clients may flag it")
 
 
 def email_address(value: str) -> Iterable[str]:
-    if not EMAIL_ADDRESS.match(value):
+    if not EMAIL_ADDRESS.fullmatch(value):
         yield f"'{value}' is not an email address"
 
 
@@ -72,13 +97,17 @@ def port_number(value: int) -> Iterable[str]:
 
 
 BLOG_URL_FIELDS = ("slug", "year", "month")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(BLOG_URL_FIELDS) + r")\}")
+_BRACED = re.compile(r"\{([^{}]*)\}")
 
 
 def blog_url(url: str) -> Iterable[str]:
     yield from web_address(url)
-    named = {name for _, name, _, _ in string.Formatter().parse(url) if name is not None}
-    for name in sorted(named - set(BLOG_URL_FIELDS)):
+    rest = _PLACEHOLDER.sub("", url)
+    for name in _BRACED.findall(rest):
         yield f"unknown placeholder {{{name}}}; use {{slug}}, {{year}} or {{month}}"
+    if re.search(r"[{}]", _BRACED.sub("", rest)):
+        yield "a '{' or '}' that opens or closes no placeholder; use {slug}, {year} or {month}"
 
 
 # --- The settings ------------------------------------------------------------------
@@ -91,7 +120,7 @@ class Author:
     phone: str | None = None
     phone_vanity: str | None = None
     website: str | None = field(default=None, metadata=rule(web_address))
-    postal_address: str | None = None
+    postal_address: str | None = field(default=None, metadata=rule(lines="many"))
     language: str = field(default="en", metadata=rule(pattern(_LANGUAGE, "a language tag like 'en' or 'en-US'")))
 
 
@@ -103,7 +132,8 @@ class Blog:
         if self.url is None:
             return None
         year, mm = month.split("-")
-        return self.url.format(slug=slug, year=year, month=mm)
+        values = {"slug": slug, "year": year, "month": mm}
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.url)
 
 
 @dataclass(frozen=True)
@@ -119,9 +149,9 @@ class Email:
 
 @dataclass(frozen=True)
 class YouTube:
-    category_id: str | None = field(default=None, metadata=rule(pattern(re.compile(r"^\d+$"), 'a number like "26"')))
+    category_id: str | None = field(default=None, metadata=rule(pattern(re.compile(r"[0-9]+"), 'a number like "26"')))
     hashtags: list[str] = field(default_factory=list, metadata=rule(hashtag_problems))
-    footer: str | None = None
+    footer: str | None = field(default=None, metadata=rule(lines="many"))
     client_secrets: str = "client_secret.json"
     token_file: str | None = None
     daily_quota: int = field(default=10_000, metadata=rule(at_least(1, "a positive number of units")))
@@ -176,10 +206,11 @@ SECTIONS: dict[str, type] = {
 }
 
 
-def read_settings(root: Path, problems: Problems) -> Settings | None:
+def read_settings(root: Path, source: bytes, problems: Problems) -> Settings | None:
+    """monthlypost.toml's bytes (read once by the workspace, which also hashes them) as Settings."""
     path = root / CONFIG_NAME
     start = len(problems)
-    data = load_toml(path, problems)
+    data = parse_toml(source, path, problems)
     if data is None:
         return None
     for name, value in data.items():
@@ -211,6 +242,8 @@ def read_links(table: dict[str, Any], path: Path, problems: Problems) -> dict[st
         if not isinstance(url, str):
             problems.error(path, f"[links] {name}: expected a web address in quotes")
             continue
-        record(web_address(url), path, f"[links] {name}", problems)
+        name_findings = list(text_rule(name))
+        label = f"[links] {name!r}" if name_findings else f"[links] {name}"
+        record([*name_findings, *web_address(url)], path, label, problems)
         links[name] = url
     return links

@@ -15,11 +15,17 @@ Severity = Literal["error", "warning"]
 
 
 def display_path(path: Path | str) -> str:
-    """A path as the user would type it: relative to the current directory when under it."""
+    """A path as the user would type it: relative to the current directory when under it.
+
+    Compared as written first, so a symlink is shown where it is rather than where it leads.
+    """
     path = Path(path)
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
+        here = Path.cwd()
+        if Path(os.path.abspath(path)).is_relative_to(os.path.abspath(here)):
+            return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(here)))
+        return str(path.resolve().relative_to(here.resolve()))
+    except (ValueError, OSError, RuntimeError):  # elsewhere, or a symlink loop
         return os.fspath(path)
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 Rewrite = Callable[[str, str], str]
 """(kind, address) → the address to use instead; kind is 'link' or 'image'."""
 
+NESTING_LIMIT = 64  # markdown-it drops whatever lies deeper than this; Script reports it rather than lose text
 _UNSAFE_SCHEME = re.compile(r"^\s*(javascript|vbscript|file|data):", re.IGNORECASE)
 
 
@@ -29,7 +30,7 @@ _UNSAFE_SCHEME = re.compile(r"^\s*(javascript|vbscript|file|data):", re.IGNORECA
 def parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark", {"html": False})
+    md = MarkdownIt("commonmark", {"html": False, "maxNesting": NESTING_LIMIT})
     md.validateLink = lambda url: not _UNSAFE_SCHEME.match(url)  # type: ignore[method-assign]
     return md
 
@@ -47,11 +48,18 @@ class Reference:
 class Script:
     """The month's text, parsed once."""
 
+    MAX_DEPTH = NESTING_LIMIT // 2 - 2  # a list level takes two (the list and its item)
+
     def __init__(self, source: str):
         from markdown_it.tree import SyntaxTreeNode
 
         self.source = source
-        self.tree = SyntaxTreeNode(parser().parse(source))
+        tokens = parser().parse(source)
+        self.tree = SyntaxTreeNode(tokens)
+        # The 1-based line where nesting reached markdown-it's limit (and text would be lost), if it did.
+        self.truncated_at = next(
+            ((t.map or (0, 0))[0] + 1 for t in tokens if t.level >= NESTING_LIMIT - 1 and t.map), None
+        )
 
     @property
     def blocks(self) -> list[SyntaxTreeNode]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from monthlypost.campaign import SCRIPT_NAME, TOPIC_NAME
+from monthlypost.campaign import SCRIPT_NAME, TOPIC_NAME, title_rule
 from monthlypost.config import CONFIG_NAME
 from monthlypost.errors import MonthlypostError
+from monthlypost.tables import text_rule
 from monthlypost.video import PLACEHOLDER_ID
 from monthlypost.workspace import CAMPAIGNS, Workspace
 
@@ -95,6 +96,10 @@ def new_month(workspace: Workspace, month: str, title: str | None = None) -> lis
     if existing is not None:
         raise MonthlypostError.at(existing, f"{month} already exists; nothing was changed")
     folder = workspace.campaigns / month
+    if title is not None:
+        wrong = [*text_rule(title), *title_rule(title)]
+        if wrong:
+            raise MonthlypostError.at(folder / TOPIC_NAME, f"--title: {wrong[0]}; nothing was created")
     files = {
         folder / TOPIC_NAME: topic_text(title or "Title of this month's video"),
         folder / SCRIPT_NAME: SCRIPT_TEXT,

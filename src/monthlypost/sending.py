@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import os
+import re
 import smtplib
 import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from pathlib import Path
 
 from monthlypost.config import Settings, Smtp
 from monthlypost.errors import SendError
@@ -33,7 +34,7 @@ def tester_copy(eml: bytes, recipients: list[str]) -> EmailMessage:
     return msg
 
 
-def send_test(settings: Settings, eml_path: Path, recipients: list[str]) -> None:
+def send_test(settings: Settings, eml: bytes, recipients: list[str]) -> None:
     """Send the month's newsletter to ``recipients``; every failure is a SendError saying what to do."""
     smtp = settings.smtp
     if smtp is None:
@@ -49,7 +50,7 @@ def send_test(settings: Settings, eml_path: Path, recipients: list[str]) -> None
             f"[smtp] username is set but {PASSWORD_VARIABLE} is not; "
             f"export {PASSWORD_VARIABLE} with the password for {smtp.username}",
         )
-    msg = tester_copy(eml_path.read_bytes(), recipients)
+    msg = tester_copy(eml, recipients)
     where = f"{smtp.host}:{smtp.port}"
 
     def fail(what: str) -> SendError:
@@ -58,7 +59,7 @@ def send_test(settings: Settings, eml_path: Path, recipients: list[str]) -> None
     try:
         with _connect(smtp) as server:
             if smtp.username:
-                server.login(smtp.username, password or "")
+                _login(server, smtp.username, password or "")
             refused = server.send_message(msg, from_addr=settings.from_address, to_addrs=recipients)
     except ConnectionRefusedError:
         raise fail("connection refused; check [smtp] host and port, and that the server is running") from None
@@ -77,7 +78,9 @@ def send_test(settings: Settings, eml_path: Path, recipients: list[str]) -> None
                 'the server offers no login on this connection; try security = "starttls" or "ssl", '
                 "or leave out [smtp] username if it needs none"
             ) from None
-        raise fail('the server does not offer STARTTLS; try security = "ssl" (usually port 465)') from None
+        if "STARTTLS" in str(err):
+            raise fail('the server does not offer STARTTLS; try security = "ssl" (usually port 465)') from None
+        raise fail(f"the server cannot take this message: {err}") from None
     except ssl.SSLError as err:
         raise fail(
             f'secure connection failed ({err.reason or err}); security = "{smtp.security}" '
@@ -113,12 +116,59 @@ def _connect(smtp: Smtp) -> smtplib.SMTP:
     return server
 
 
+def _login(server: smtplib.SMTP, username: str, password: str) -> None:
+    """Log in; smtplib sends only ASCII, so other credentials go as UTF-8 in AUTH PLAIN (RFC 4616)."""
+    if (username + password).isascii():
+        server.login(username, password)
+        return
+    server.ehlo_or_helo_if_needed()
+    if not server.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    if "PLAIN" not in server.esmtp_features["auth"].upper().split():
+        raise smtplib.SMTPAuthenticationError(504, b"AUTH PLAIN, the one login for a non-ASCII password, not offered")
+    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
+    code, reply = server.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+# What a reply code means (RFC 5321, 4954). The server's own words are never shown: a
+# server that echoes what it was sent would put the login, password included, on screen.
+_MEANINGS = {
+    421: "service not available",
+    450: "mailbox unavailable for now",
+    451: "local error at the server",
+    452: "the server is out of storage",
+    454: "temporary login failure",
+    500: "command not understood",
+    501: "bad command arguments",
+    502: "command not implemented",
+    503: "bad sequence of commands",
+    504: "not implemented",
+    530: "a login or TLS is needed first",
+    534: "a stronger login mechanism is needed",
+    535: "username and password not accepted",
+    538: "an encrypted connection is needed for this login",
+    550: "mailbox unavailable, or refused",
+    551: "user not local",
+    552: "too large for the server",
+    553: "address not allowed",
+    554: "transaction failed",
+    555: "MAIL FROM or RCPT TO parameters not recognised",
+}
+_ENHANCED = re.compile(rb"\b([245]\.[0-9]{1,3}\.[0-9]{1,3})\b")
+
+
 def _reply(err: object) -> str:
-    """An SMTP error's code and text, as the server gave them."""
+    """An SMTP error as its code, enhanced status and what the code means."""
     code = getattr(err, "smtp_code", None)
-    text = getattr(err, "smtp_error", None)
+    text = getattr(err, "smtp_error", b"")
     if isinstance(err, tuple) and len(err) == 2:
         code, text = err
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return f"{code} {text}".strip() if code else str(err)
+    if not isinstance(code, int):
+        return str(err) or "no reply"  # smtplib's own words, not the server's
+    if isinstance(text, str):
+        text = text.encode("utf-8", "replace")
+    status = _ENHANCED.search(text or b"")
+    meaning = _MEANINGS.get(code) or {4: "temporary failure", 5: "permanent failure"}.get(code // 100, "unexpected")
+    return f"{code}{' ' + status.group(1).decode() if status else ''}: {meaning}"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from monthlypost.errors import Problems
+from monthlypost.paths import CONTROL, PathError, decode_text, read_bytes
 
 T = TypeVar("T")
 
@@ -31,25 +32,54 @@ class Warn(str):
 Rule = Callable[[Any], Iterable[str]]
 
 
-def rule(check: Rule) -> dict[str, Rule]:
-    """Field metadata: ``check(value)`` yields what is wrong with a well-typed value."""
-    return {"rule": check}
+def rule(check: Rule | None = None, *, lines: str = "one") -> dict[str, Any]:
+    """Field metadata: ``check(value)`` yields what is wrong with a well-typed value.
+
+    Every string in a value is also held to :func:`text_rule`: no control
+    characters, and one line unless ``lines="many"`` (a title with a line
+    break would otherwise break an email header or a Markdown heading).
+    """
+    return {"rule": check or _no_rule, "lines": lines}
+
+
+LINE_BREAK = re.compile(r"[\r\n\x85\u2028\u2029]")
+
+
+def text_rule(value: str, lines: str = "one") -> Iterable[str]:
+    if CONTROL.search(value):
+        yield "contains a control character"
+    if lines == "one" and LINE_BREAK.search(value):
+        yield "must be one line (it holds a line break)"
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
 
 
 def load_toml(path: Path, problems: Problems, missing_hint: str = "") -> dict[str, Any] | None:
-    """Parse a TOML file; a missing file or a syntax error becomes a problem."""
+    """Read and parse a TOML file; a missing or unreadable file or a syntax error becomes a problem."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        problems.error(path, f"missing{missing_hint}")
+        data = read_bytes(path, f"missing{missing_hint}")
+    except PathError as err:
+        problems.extend(err.problems)
         return None
-    except OSError as err:
-        problems.error(path, f"cannot be read: {err.strerror}")
-        return None
+    return parse_toml(data, path, problems)
+
+
+def parse_toml(data: bytes, path: Path, problems: Problems) -> dict[str, Any] | None:
+    """TOML from bytes (a byte-order mark is fine); a syntax error becomes a problem with its line."""
     try:
-        return tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as err:
-        problems.error(path, f"not UTF-8 text (byte {err.start})")
+        return tomllib.loads(decode_text(data, path))
+    except PathError as err:
+        problems.extend(err.problems)
     except tomllib.TOMLDecodeError as err:
         problems.error(path, describe_toml_error(err))
     return None
@@ -96,7 +126,12 @@ def read_table(cls: type[T], table: dict[str, Any], path: Path, problems: Proble
         if not matches(value, expected):
             problems.error(path, f"{label}: expected {describe(expected)}, got {describe_value(value)}")
             continue
-        record(field.metadata.get("rule", _no_rule)(value), path, label, problems)
+        lines = field.metadata.get("lines", "one")
+        text_findings = dict.fromkeys(finding for text in _strings(value) for finding in text_rule(text, lines))
+        if text_findings:  # the value's own rule would only repeat them
+            record(text_findings, path, label, problems)
+        else:
+            record(field.metadata.get("rule", _no_rule)(value), path, label, problems)
         values[name] = value
     if problems.errors_since(before):
         return None
@@ -123,7 +158,7 @@ def one_of(choices: Iterable[str]) -> Rule:
 
 def pattern(regex: re.Pattern[str], what: str) -> Rule:
     def check(value: str) -> Iterable[str]:
-        if not regex.match(value):
+        if not regex.fullmatch(value):
             yield f"'{value}' is not {what}"
 
     return check

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from urllib.parse import parse_qs, urlsplit
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 PLACEHOLDER_ID = "XXXXXXXXXXX"  # what a new month's topic.toml holds until the video exists
 _YOUTUBE_HOSTS = {"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"}
 _PATH_FORMS = ("shorts", "embed", "live", "v", "e")
@@ -21,11 +21,14 @@ class VideoLinkError(ValueError):
 def video_id(link: str) -> str:
     """The 11-character id from any common form of YouTube video link, or the bare id."""
     text = link.strip()
-    if _ID.match(text):
+    if _ID.fullmatch(text):
         return text
-    url = urlsplit(text if "://" in text else f"https://{text}")
-    hostname = (url.hostname or "").lower()
-    if url.scheme not in ("http", "https") or "." not in hostname or " " in text:
+    try:
+        url = urlsplit(text if "://" in text else f"https://{text}")
+        hostname = (url.hostname or "").lower()
+    except ValueError:  # an unclosed '[' in the host, and the like
+        url, hostname = None, ""
+    if url is None or url.scheme not in ("http", "https") or "." not in hostname or any(c.isspace() for c in text):
         raise VideoLinkError(f"'{link}' is not a YouTube video link or an 11-character video id")
     host = hostname.removeprefix("www.")
     if host == "youtu.be":
@@ -34,7 +37,7 @@ def video_id(link: str) -> str:
         candidate = _id_on_youtube(url.path, parse_qs(url.query), link)
     else:
         raise VideoLinkError(f"'{link}' is not a YouTube link (it points to {hostname})")
-    if not _ID.match(candidate):
+    if not _ID.fullmatch(candidate):
         raise VideoLinkError(f"'{link}' does not hold an 11-character YouTube video id")
     return candidate
 
@@ -67,14 +70,14 @@ def thumbnail_url(vid: str) -> str:
     return f"https://i.ytimg.com/vi/{vid}/hqdefault.jpg"
 
 
-_HASHTAG = re.compile(r"^\w+$")
+_HASHTAG = re.compile(r"\w+")
 HASHTAGS_MAX = 60  # past this YouTube ignores every hashtag
 
 
 def hashtag_name(tag: str) -> str | None:
     """'#HipPain' or 'HipPain' → 'HipPain'; None when YouTube would not take it."""
     name = tag.strip().removeprefix("#")
-    return name if _HASHTAG.match(name) else None
+    return name if _HASHTAG.fullmatch(name) else None
 
 
 def hashtag_problems(tags: list[str]) -> Iterator[str]:
@@ -94,12 +97,12 @@ class Chapter:
         return self.line.split(maxsplit=1)[0]
 
 
-_CHAPTER = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})\s+(\S.*)$")
+_CHAPTER = re.compile(r"(?:([0-9]+):)?([0-9]{1,2}):([0-9]{2})[ \t]+(\S.*)")
 
 
 def parse_chapter(line: str) -> Chapter:
     """'1:05 Why sitting matters' → Chapter(65, 'Why sitting matters')."""
-    match = _CHAPTER.match(line.strip())
+    match = _CHAPTER.fullmatch(line.strip())
     if not match:
         raise ValueError(f"'{line}' is not a chapter like '1:05 Title'")
     hours, minutes, seconds, label = match.groups()

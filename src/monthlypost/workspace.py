@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monthlypost.config import CONFIG_NAME, Settings, read_settings
 from monthlypost.errors import MonthlypostError, Problem, Problems
+from monthlypost.paths import PathError, fail, is_folder, kind, output_root, read_bytes, resolve
+from monthlypost.sources import MonthFiles, Templates, sha256
+
+if TYPE_CHECKING:
+    import jinja2
 
 DEFAULT_TEMPLATES = Path(str(files("monthlypost") / "templates"))  # shipped in the package
 CAMPAIGNS = "campaigns"
 DIST = "dist"
 STATE = ".monthlypost"
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_FOLDER = re.compile(r"^(\d{4}-\d{2})(?:-[A-Za-z0-9][A-Za-z0-9_-]*)?$")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_FOLDER = re.compile(r"([0-9]{4}-[0-9]{2})(?:-[A-Za-z0-9][A-Za-z0-9_-]*)?")
 
 
 def parse_month(text: str) -> str:
     """'2024-04' → '2024-04'; ValueError for anything that is not a real month."""
-    match = _MONTH.match(text.strip())
+    match = _MONTH.fullmatch(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         raise ValueError(f"'{text}' is not a month like 2024-04")
     return match.group(0)
@@ -34,9 +41,9 @@ def current_month(today: datetime.date | None = None) -> str:
 
 def find_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` holding monthlypost.toml."""
-    start = start.resolve()
+    start = resolve(start)
     for folder in (start, *start.parents):
-        if (folder / CONFIG_NAME).is_file():
+        if kind(folder / CONFIG_NAME) != "missing":
             return folder
     raise MonthlypostError.at(None, f"no {CONFIG_NAME} in {start} or any parent; run 'monthlypost init' to create one")
 
@@ -50,16 +57,22 @@ class Workspace:
         """--workspace / MONTHLYPOST_WORKSPACE when given (it must hold the file), else search upward."""
         if explicit is None:
             return cls(find_root(Path.cwd()))
-        if not (explicit / CONFIG_NAME).is_file():
+        if kind(explicit / CONFIG_NAME) == "missing":
             raise MonthlypostError.at(
                 None, f"no {CONFIG_NAME} in {explicit}; run 'monthlypost init {explicit}' to create one"
             )
-        return cls(explicit.resolve())
+        return cls(resolve(explicit))
+
+    # --- Settings, templates: read once per run ---------------------------------------------
+
+    @cached_property
+    def _settings_source(self) -> bytes:
+        return read_bytes(self.root / CONFIG_NAME)
 
     @cached_property
     def _loaded(self) -> tuple[Settings, list[Problem]]:
         problems = Problems()
-        settings = read_settings(self.root, problems)
+        settings = read_settings(self.root, self._settings_source, problems)
         problems.raise_errors()
         assert settings is not None
         return settings, problems.warnings
@@ -73,20 +86,46 @@ class Workspace:
     def settings_warnings(self) -> list[Problem]:
         return self._loaded[1]
 
+    @cached_property
+    def settings_sha256(self) -> str:
+        """Of the very bytes the settings were read from."""
+        return sha256(self._settings_source)
+
+    @cached_property
+    def sources(self) -> Templates:
+        return Templates(self.templates, DEFAULT_TEMPLATES)
+
+    @cached_property
+    def jinja(self) -> jinja2.Environment:
+        """One Jinja environment for the run, so each template is compiled once."""
+        from monthlypost.render import environment
+
+        return environment(self.sources)
+
+    # --- Folders --------------------------------------------------------------------------------
+
     @property
     def campaigns(self) -> Path:
         return self.root / CAMPAIGNS
 
     @property
-    def state(self) -> Path:
-        return self.root / STATE
-
-    @property
     def templates(self) -> Path:
         return self.root / "templates"
 
+    @cached_property
+    def state(self) -> Path:
+        """.monthlypost/, where monthlypost keeps its state: a real folder in the workspace, never a link."""
+        path = self.root / STATE
+        if kind(path) == "link":
+            raise PathError.at(path, "is a symlink; monthlypost keeps its state only in a real folder here")
+        if kind(path) not in ("missing", "folder"):
+            raise PathError.at(path, "is not a folder; move it away so monthlypost can keep its state there")
+        return path
+
     def dist(self, out: Path | None = None) -> Path:
-        return out.resolve() if out is not None else self.root / DIST
+        """Where months are built: dist/, or --out; never over the workspace's own files (SPEC §10)."""
+        protected = {"campaigns/": self.campaigns, "templates/": self.templates, f"{STATE}/": self.root / STATE}
+        return output_root(self.root, out, protected)
 
     def months(self) -> dict[str, Path]:
         """Every month folder, oldest first; two folders for one month is an error."""
@@ -95,11 +134,20 @@ class Workspace:
     @cached_property
     def _months(self) -> dict[str, Path]:  # read once per command, not once per month
         found: dict[str, list[Path]] = {}
-        if self.campaigns.is_dir():
-            for entry in sorted(self.campaigns.iterdir()):
-                match = _FOLDER.match(entry.name)
-                if match and entry.is_dir():
-                    found.setdefault(match.group(1), []).append(entry)
+        what = kind(self.campaigns)
+        if what == "link":
+            what = "folder" if is_folder(self.campaigns) else "other"
+        if what not in ("missing", "folder"):
+            raise PathError.at(self.campaigns, "is not a folder; it must be the folder that holds the months")
+        if what == "folder":
+            try:
+                names = sorted(os.listdir(self.campaigns))
+            except OSError as err:
+                raise fail(self.campaigns, "cannot be read", err) from None
+            for name in names:
+                match = _FOLDER.fullmatch(name)
+                if match:
+                    found.setdefault(match.group(1), []).append(self.campaigns / name)
         for month, folders in found.items():
             if len(folders) > 1:
                 names = " and ".join(f.name for f in folders)
@@ -115,6 +163,16 @@ class Workspace:
                 f"no folder for {month} (months here: {known}); run 'monthlypost new {month}' to start it",
             )
         return months[month]
+
+    def month_files(self, month: str) -> MonthFiles:
+        """The month's folder, to read each file once; a name there that is not a folder is an error."""
+        folder = self.folder(month)
+        what = kind(folder)
+        if what == "link":
+            what = "folder" if is_folder(folder) else "other"
+        if what != "folder":
+            raise PathError.at(folder, "is not a folder; a month is a folder holding topic.toml and script.md")
+        return MonthFiles(folder)
 
     def select(self, months: tuple[str, ...], every: bool) -> list[str]:
         """The months a command works on: those named, all of them, or else the newest."""

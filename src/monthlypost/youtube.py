@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from monthlypost.config import Settings
 from monthlypost.errors import Problem, ValidationError, YouTubeError
+from monthlypost.paths import PathError, kind, read_bytes, read_state, write_atomically, write_state
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -64,26 +65,28 @@ def token_path(settings: Settings) -> Path:
     return Path(click.get_app_dir("monthlypost")) / "youtube-token.json"
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a secret: mode 0600 in a 0700 folder, replaced in one step."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    staging = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(staging, 0o600)
-    os.replace(staging, path)
+def save_login(path: Path, token_json: str) -> None:
+    """The login, mode 0600 (folders made for it 0700; existing ones untouched), replacing only a saved login.
+
+    The path can come from monthlypost.toml, so a file there that is not a
+    saved login (a workspace naming ~/.bashrc, say) is never overwritten.
+    """
+    if kind(path) != "missing" and _saved_login(path) is None:
+        raise YouTubeError.at(
+            path,
+            "exists and is not a saved YouTube login, so it was left alone; "
+            f"point [youtube] token_file or {TOKEN_VARIABLE} at a new file",
+        )
+    write_atomically(path, token_json.encode("utf-8"), private=True)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.{os.getpid()}")
-    with open(staging, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(staging, path)
+def _saved_login(path: Path) -> dict[str, Any] | None:
+    """The authorized-user JSON in ``path``, or None if the file is something else."""
+    try:
+        info = json.loads(read_bytes(path).decode("utf-8"))
+    except (PathError, ValueError):
+        return None
+    return info if isinstance(info, dict) and "refresh_token" in info else None
 
 
 # --- Logging in ------------------------------------------------------------------------
@@ -97,7 +100,7 @@ def free_port() -> int:
 
 def login(settings: Settings, secrets: Path, open_browser: bool, port: int, say: Callable[[str], None]) -> Path:
     """Google's installed-app flow; the token is saved as authorized-user JSON. Returns where."""
-    if not secrets.is_file():
+    if kind(secrets) == "missing":
         raise YouTubeError.at(
             secrets,
             "not found. Create one: in the Google Cloud console, enable the YouTube Data API v3, then under "
@@ -107,9 +110,12 @@ def login(settings: Settings, secrets: Path, open_browser: bool, port: int, say:
     from google_auth_oauthlib.flow import InstalledAppFlow
 
     try:
-        flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=[SCOPE])
-    except (ValueError, KeyError, json.JSONDecodeError) as err:
-        raise YouTubeError.at(secrets, f"not an OAuth client file for a desktop app ({err})") from None
+        client = json.loads(read_bytes(secrets).decode("utf-8"))
+        flow = InstalledAppFlow.from_client_config(client, scopes=[SCOPE])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise YouTubeError.at(
+            secrets, "not an OAuth client file for a desktop app; download it again from the Google Cloud console"
+        ) from None
     if open_browser and not _browser_available():
         say("No web browser found here, so open the address below yourself.")
         open_browser = False
@@ -146,7 +152,7 @@ def login(settings: Settings, secrets: Path, open_browser: bool, port: int, say:
             None, f"cannot listen on localhost:{port} for Google's answer: {err.strerror or err}"
         ) from None
     path = token_path(settings)
-    write_private(path, credentials.to_json())
+    save_login(path, credentials.to_json())
     return path
 
 
@@ -167,12 +173,16 @@ def credentials(settings: Settings) -> Credentials:
     from google.oauth2.credentials import Credentials
 
     path = token_path(settings)
+    if kind(path) == "missing":
+        raise StopAll.at(path, "not logged in to YouTube yet; run 'monthlypost youtube login'")
+    read_bytes(path)  # an unreadable file, or a folder, says so
+    info = _saved_login(path)
     try:
-        creds = Credentials.from_authorized_user_file(str(path), [SCOPE])
-    except FileNotFoundError:
-        raise StopAll.at(path, "not logged in to YouTube yet; run 'monthlypost youtube login'") from None
-    except (ValueError, json.JSONDecodeError) as err:
-        raise StopAll.at(path, f"not a saved YouTube login ({err}); {RELOGIN}") from None
+        if info is None:
+            raise ValueError("no refresh_token")
+        creds = Credentials.from_authorized_user_info(info, [SCOPE])
+    except (ValueError, TypeError, AttributeError):
+        raise StopAll.at(path, f"not a saved YouTube login; {RELOGIN}") from None
     if creds.valid:
         return creds
     try:
@@ -186,7 +196,7 @@ def credentials(settings: Settings) -> Credentials:
         raise StopAll.at(path, f"Google refused to renew the YouTube login ({reason}); {RELOGIN}") from None
     except TransportError as err:
         raise StopAll.at(path, f"cannot reach Google to renew the YouTube login: {err}") from None
-    write_private(path, creds.to_json())
+    save_login(path, creds.to_json())
     return creds
 
 
@@ -211,17 +221,19 @@ class Ledger:
         return datetime.datetime.now(pacific).date().isoformat()
 
     def used(self) -> int:
-        try:
-            data = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return 0
-        return int(data.get("units", 0)) if data.get("day") == self.today() else 0
+        data = read_state(self.path)
+        units = data.get("units", 0)
+        if not isinstance(units, int) or isinstance(units, bool) or not isinstance(data.get("day", ""), str):
+            raise YouTubeError.at(
+                self.path, "damaged: not what monthlypost wrote there; delete it and monthlypost will start it afresh"
+            )
+        return units if data.get("day") == self.today() else 0
 
     def remaining(self) -> int:
         return max(0, self.quota - self.used())
 
     def spend(self, units: int) -> None:
-        write_atomically(self.path, json.dumps({"day": self.today(), "units": self.used() + units}) + "\n")
+        write_state(self.path, {"day": self.today(), "units": self.used() + units})
 
     def exhaust(self) -> None:
         """YouTube said the quota is spent: believe it until the day ends."""
@@ -338,12 +350,20 @@ class YouTube:
 
 def _reason(err: HttpError) -> tuple[str, str]:
     """The first error reason and message in Google's JSON error body."""
+    fallback = str(getattr(err, "reason", "") or getattr(err.resp, "reason", "") or "no reason given")
     try:
-        body = json.loads(err.content.decode("utf-8"))["error"]
-    except (ValueError, KeyError, AttributeError, UnicodeDecodeError):
-        return "", str(getattr(err, "reason", "") or err.resp.reason)
-    errors = body.get("errors") or [{}]
-    return str(errors[0].get("reason", "")), str(body.get("message", ""))
+        body = json.loads(err.content.decode("utf-8")).get("error")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return "", fallback
+    if isinstance(body, str):  # OAuth-style: {"error": "invalid_grant", "error_description": "…"}
+        return body, fallback
+    if not isinstance(body, dict):
+        return "", fallback
+    errors = body.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    reason = first.get("reason") or ""
+    message = body.get("message") or first.get("message") or fallback
+    return str(reason), str(message)
 
 
 # --- Diffs, backups and what was pushed ------------------------------------------------------
@@ -364,7 +384,7 @@ def save_backup(state: Path, video_id: str, month: str, snippet: dict[str, Any])
     folder = backup_folder(state, video_id)
     path = folder / f"{now:%Y%m%dT%H%M%S.%fZ}.json"
     record = {"video_id": video_id, "month": month, "saved_at": now.isoformat(), "snippet": snippet}
-    write_atomically(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    write_state(path, record)
     return path
 
 
@@ -379,13 +399,12 @@ def newest_backup(state: Path, video_id: str) -> Path:
 
 
 def read_backup(path: Path, video_id: str) -> dict[str, Any]:
+    data = read_bytes(path)
     try:
-        record = json.loads(path.read_text("utf-8"))
+        record = json.loads(data.decode("utf-8"))
         snippet = record["snippet"]
         description = snippet["description"]
-    except FileNotFoundError:
-        raise YouTubeError.at(path, "not found") from None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         raise YouTubeError.at(path, "not a monthlypost YouTube backup") from None
     if record.get("video_id") not in (None, video_id):
         raise YouTubeError.at(path, f"a backup of video {record['video_id']}, not of {video_id}")
@@ -400,31 +419,26 @@ def pushed_path(state: Path) -> Path:
 
 def record_pushed(state: Path, month: str, video_id: str, description: str) -> None:
     path = pushed_path(state)
-    try:
-        pushed = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        pushed = {}
+    pushed = read_state(path)
     pushed[month] = {"video_id": video_id, "description_sha256": sha256(description)}
-    write_atomically(path, json.dumps(pushed, indent=2, sort_keys=True) + "\n")
+    write_state(path, pushed)
 
 
-def is_pushed(state: Path, month: str, description: str) -> bool:
-    """Whether this exact description is the one last put on the month's video."""
-    try:
-        pushed = json.loads(pushed_path(state).read_text("utf-8"))
-    except (OSError, ValueError):
-        return False
-    return bool(pushed.get(month, {}).get("description_sha256") == sha256(description))
+def is_pushed(state: Path, month: str, video_id: str, description: str) -> bool:
+    """Whether this exact description is the one last put on this month's video."""
+    entry = read_state(pushed_path(state)).get(month)
+    return isinstance(entry, dict) and entry == {"video_id": video_id, "description_sha256": sha256(description)}
 
 
 def month_state(workspace: Workspace, month: str) -> str:
     """build.state(), or 'pushed' when the month is built and its description is the one on the video."""
     from monthlypost.build import state
 
-    built = state(workspace, month)
-    description = workspace.dist() / month / "youtube.txt"
-    if built == "built" and is_pushed(workspace.state, month, description.read_text("utf-8").rstrip("\n")):
-        return "pushed"
+    built, folder = state(workspace, month)
+    if built == "built" and folder.manifest is not None:
+        description = folder.files["youtube.txt"].decode("utf-8").rstrip("\n")
+        if is_pushed(workspace.state, month, str(folder.manifest.get("video_id")), description):
+            return "pushed"
     return built
 
 
@@ -510,9 +524,8 @@ def push(
             results.append(Result(outcome.month, outcome.status, 0, list(outcome.problems)))
         if outcome.status == "failed":
             continue
-        manifest = json.loads((outcome.target / "manifest.json").read_text("utf-8"))
-        description = (outcome.target / "youtube.txt").read_text("utf-8").rstrip("\n")
-        ready.append((outcome.month, str(manifest["video_id"]), description))
+        description = outcome.files["youtube.txt"].decode("utf-8").rstrip("\n")
+        ready.append((outcome.month, str(outcome.manifest["video_id"]), description))
 
     def result(month: str, status: str, units: int, problems: list[Problem] | None = None) -> None:
         results.append(Result(month, status, units, [*warnings.pop(month, []), *(problems or [])]))
@@ -576,7 +589,7 @@ def restore(
     from monthlypost.errors import Problems
 
     problems = Problems()
-    campaign = read_campaign(month, workspace.folder(month), problems)
+    campaign = read_campaign(month, workspace.month_files(month), problems)
     if campaign is None:
         raise ValidationError(problems.errors)
     video_id = campaign.video_id

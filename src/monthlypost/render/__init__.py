@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,24 +19,34 @@ import jinja2
 from markupsafe import Markup
 
 from monthlypost import __version__
-from monthlypost.campaign import CONTROL, Campaign
+from monthlypost.campaign import Campaign
 from monthlypost.config import Settings
 from monthlypost.errors import Problem
 from monthlypost.markup import escape_markdown, fill
+from monthlypost.paths import CONTROL
+from monthlypost.sources import Templates
 from monthlypost.video import embed_url, hashtag_name, thumbnail_url, watch_url
 from monthlypost.workspace import DEFAULT_TEMPLATES
 
 
-def environment(workspace_templates: Path) -> jinja2.Environment:
-    defaults = jinja2.FileSystemLoader(DEFAULT_TEMPLATES)
+class Loader(jinja2.BaseLoader):
+    """Templates from :class:`Templates`, which reads each file once, confined to its folder, and notes
+    which ones a month used (Jinja asks ``uptodate`` each time it reuses a compiled template)."""
+
+    def __init__(self, sources: Templates):
+        self.sources = sources
+
+    def get_source(self, environment: jinja2.Environment, name: str) -> tuple[str, str, Callable[[], bool]]:
+        template = self.sources.find(name)
+        if template is None:
+            raise jinja2.TemplateNotFound(name)
+        return template.text, str(template.path), lambda: self.sources.find(name) is template
+
+
+def environment(sources: Templates) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.FileSystemLoader(workspace_templates),
-                jinja2.PrefixLoader({"default": defaults}),
-                defaults,
-            ]
-        ),
+        loader=Loader(sources),
+        auto_reload=True,  # so Jinja asks the loader's uptodate, which records the template as used
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(["html", "mjml", "xml"], default_for_string=False),
         keep_trailing_newline=True,
@@ -60,11 +71,14 @@ def template_problem(err: jinja2.TemplateError, workspace_templates: Path) -> Pr
     """A template's own mistake, named by the template file and line."""
     if isinstance(err, jinja2.TemplateSyntaxError) and err.filename:
         return Problem(Path(err.filename), f"line {err.lineno}: {err.message}")
+    message = str(err.message)
+    if isinstance(err, jinja2.TemplateNotFound):
+        message = f"no template named '{err.name}' (in templates/ or the defaults)"
     for frame in reversed(traceback.extract_tb(err.__traceback__)):
         path = Path(frame.filename)
         if path.is_relative_to(workspace_templates) or path.is_relative_to(DEFAULT_TEMPLATES):
-            return Problem(path, f"line {frame.lineno}: {err.message}")
-    return Problem(workspace_templates, str(err.message))
+            return Problem(path, f"line {frame.lineno}: {message}")
+    return Problem(workspace_templates, message)
 
 
 def yaml_scalar(value: Any) -> str:

@@ -8,6 +8,7 @@ The plain text comes from its own template, from the same parsed script.
 
 from __future__ import annotations
 
+import email.errors
 import email.policy
 import hashlib
 import html
@@ -17,13 +18,13 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import jinja2
 from markupsafe import Markup
 
 from monthlypost.campaign import Campaign
-from monthlypost.config import EMAIL_PROVIDERS, Settings
+from monthlypost.config import EMAIL_PROVIDERS, Settings, split_url
 from monthlypost.errors import MonthlypostError, Problems
 from monthlypost.render import Link, tidy
 
@@ -91,12 +92,15 @@ def own_site_hosts(settings: Settings) -> set[str]:
 
 
 def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    parts = split_url(url)
+    return ((parts and parts.hostname) or "").lower().removeprefix("www.")
 
 
 def with_utm(url: str, month: str) -> str:
     """utm_source=newsletter&utm_medium=email&utm_campaign=MONTH added, the existing query kept as it is."""
-    parts = urlsplit(url)
+    parts = split_url(url)
+    if parts is None:
+        return url
     present = {pair.split("=", 1)[0] for pair in parts.query.split("&") if pair}
     wanted = {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": month}
     added = "&".join(f"{key}={value}" for key, value in wanted.items() if key not in present)
@@ -231,8 +235,17 @@ def _check_lengths(campaign: Campaign, problems: Problems) -> None:
         )
 
 
-def message(settings: Settings, campaign: Campaign, text: str, html_body: str) -> EmailMessage:
-    """multipart/alternative: the plain text, then the HTML; UTF-8; the headers a mail client expects."""
+def message(settings: Settings, campaign: Campaign, text: str, html_body: str) -> bytes:
+    """newsletter.eml: multipart/alternative, the plain text then the HTML; UTF-8; the headers a mail client expects."""
+    try:
+        return _message(settings, campaign, text, html_body).as_bytes()
+    except (ValueError, email.errors.MessageError) as err:  # the settings' checks should make this impossible
+        raise MonthlypostError.at(
+            settings.path, f"the email's headers cannot be written ({err}); check [email] from_name and the addresses"
+        ) from None
+
+
+def _message(settings: Settings, campaign: Campaign, text: str, html_body: str) -> EmailMessage:
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["Subject"] = campaign.subject
     sender = settings.from_address

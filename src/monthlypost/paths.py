@@ -1,0 +1,277 @@
+"""The one place where a path that comes from a user's file, or a file a user may have damaged, is used.
+
+Reading: every failure (missing, a folder, unreadable, a symlink loop, not UTF-8,
+a control character) becomes ``FILE: what is wrong``. A name written in a
+workspace (an image in script.md, a template) is followed, symlinks and all,
+and refused unless it lands inside the folder it belongs to.
+
+Writing: monthlypost writes only into a month's output folder (see
+:mod:`monthlypost.outputs`), its staging siblings and ``.monthlypost/``.
+:func:`output_root` decides where the output folders may be, and
+:func:`write_atomically` writes state and secrets whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import posixpath
+import re
+import stat
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from monthlypost.errors import MonthlypostError
+
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls; lone surrogates (bytes that were not text).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+BOM = "\ufeff"
+
+_REASONS = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "it is a folder, not a file",
+    errno.ENOTDIR: "part of its path is not a folder",
+    errno.ELOOP: "it is a symlink loop (a link that leads back to itself)",
+    errno.ENOENT: "not found",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.ENAMETOOLONG: "its name is too long",
+    errno.EEXIST: "something else is already there",
+    errno.ENOTEMPTY: "something else is already there",
+}
+
+
+def reason(err: OSError) -> str:
+    """An OSError as words a user can act on."""
+    return _REASONS.get(err.errno or 0) or str(err.strerror or err)
+
+
+class PathError(MonthlypostError):
+    """A file or folder could not be used; the message names it and says why."""
+
+
+def fail(path: Path | str, what: str, err: OSError) -> PathError:
+    hint = "; check its permissions" if err.errno in (errno.EACCES, errno.EPERM) else ""
+    return PathError.at(path, f"{what}: {reason(err)}{hint}")
+
+
+def resolve(path: Path) -> Path:
+    """``path`` with every symlink followed; a loop is an error, not a RuntimeError."""
+    try:
+        return path.resolve()
+    except RuntimeError:  # Python < 3.13 reports a loop this way
+        raise PathError.at(path, f"cannot be followed: {_REASONS[errno.ELOOP]}") from None
+    except OSError as err:
+        raise fail(path, "cannot be followed", err) from None
+
+
+def kind(path: Path) -> str:
+    """'missing', 'folder', 'file', 'link' (a symlink, not followed) or 'other'."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    except OSError as err:
+        raise fail(path, "cannot be looked at", err) from None
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "file" if stat.S_ISREG(mode) else "other"
+
+
+def is_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder (symlinks followed); a loop or an unreadable parent is an error."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as err:
+        raise fail(path, "cannot be opened", err) from None
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+def read_bytes(path: Path, missing: str | None = None) -> bytes:
+    """A file's bytes; ``missing`` is the message for a file that is not there (default: 'not found')."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise PathError.at(path, missing or "not found") from None
+    except OSError as err:
+        raise fail(path, "cannot be read", err) from None
+    except ValueError:  # a NUL in the path itself
+        raise PathError.at(path, "cannot be read: its name holds a NUL character") from None
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """UTF-8 text, a leading byte-order mark dropped; bad bytes and control characters are errors with a line."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise PathError.at(path, f"line {line}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    text = text.removeprefix(BOM)
+    found = CONTROL.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        raise PathError.at(
+            path,
+            f"line {line}, column {column}: a control character (U+{ord(found.group()):04X}) that no text holds; "
+            "the file may be damaged",
+        )
+    return text
+
+
+def read_text(path: Path, missing: str | None = None) -> str:
+    return decode_text(read_bytes(path, missing), path)
+
+
+# --- Names from a workspace --------------------------------------------------------------
+
+
+def inside(folder: Path, name: str, label: str) -> Path:
+    """``folder/name`` with symlinks followed, which must stay inside ``folder`` (itself followed).
+
+    ``label`` names the folder in the message: "the month's folder", "templates/".
+    """
+    base = resolve(folder)
+    target = resolve(folder / name)
+    if not target.is_relative_to(base):
+        raise PathError.at(
+            folder / name, f"leads outside {label} (through a symlink); copy the file into {label} instead"
+        )
+    return target
+
+
+class BadReference(ValueError):
+    """A local reference in script.md that cannot become a file in the output folder; says why."""
+
+
+def output_name(reference: str, reserved: frozenset[str]) -> str:
+    """A relative reference in script.md ('img/photo.jpg') as the name it is copied under in the output folder.
+
+    The name is normalised ('a/../b.jpg' → 'b.jpg'), as a browser resolves it
+    beside the post; it never leaves the folder and never takes the name of an
+    output (``reserved``, compared without case), or lies inside one.
+    """
+    path = unquote(urlsplit(reference).path)
+    if CONTROL.search(path) or "\x00" in path:
+        raise BadReference("its name holds a control character")
+    if path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path) or "\\" in path:
+        raise BadReference("is not a relative name like 'photo.jpg' or 'img/photo.jpg'")
+    if not path:
+        raise BadReference("names no file")
+    name = posixpath.normpath(path)
+    if name == "." or name == ".." or name.startswith("../"):
+        raise BadReference("leads outside the month's folder")
+    first = name.split("/")[0].casefold()
+    if first in reserved:
+        raise BadReference(f"would be copied over the output {first}; rename the image")
+    return name
+
+
+# --- Where outputs may go ------------------------------------------------------------------
+
+
+def output_root(root: Path, out: Path | None, protected: dict[str, Path]) -> Path:
+    """The folder months are built into: ``out``, else the workspace's dist/; never over the workspace's own files.
+
+    ``protected`` names the workspace's own folders (campaigns/, templates/,
+    .monthlypost/): the root may not be, hold or lie inside one of them, nor be
+    the workspace itself.
+    """
+    if out is None:
+        dist = root / "dist"
+        if kind(dist) == "link":
+            raise PathError.at(
+                dist, "is a symlink; monthlypost builds only into a real dist/ folder (--out DIR builds elsewhere)"
+            )
+        if kind(dist) not in ("missing", "folder"):
+            raise PathError.at(dist, "is not a folder; move it away so monthlypost can build here")
+        return dist
+    where = resolve(out)
+    workspace = resolve(root)
+    if kind(where) not in ("missing", "folder"):
+        raise PathError.at(out, "--out must be a folder")
+    if where == workspace:
+        raise PathError.at(out, "--out cannot be the workspace itself; use a folder of its own, like dist/ or ../site")
+    for label, folder in protected.items():
+        folder = resolve(folder)
+        if where == folder or where.is_relative_to(folder) or folder.is_relative_to(where):
+            raise PathError.at(
+                out,
+                f"--out cannot be, hold or lie inside the workspace's {label}; "
+                "building there could overwrite your own files. Use a folder of its own, like dist/ or ../site",
+            )
+    return where
+
+
+# --- Writing state and secrets -----------------------------------------------------------------
+
+
+def make_folders(folder: Path, private: bool = False) -> None:
+    """Create ``folder`` and any missing parents; only folders created here get mode 0700 when ``private``."""
+    missing = []
+    for parent in (folder, *folder.parents):
+        if kind(parent) != "missing":
+            break
+        missing.append(parent)
+    for parent in reversed(missing):
+        try:
+            parent.mkdir(mode=0o700 if private else 0o777)
+        except FileExistsError:
+            pass
+        except OSError as err:
+            raise fail(parent, "cannot be created", err) from None
+        if private:
+            os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def write_atomically(path: Path, data: bytes, private: bool = False) -> None:
+    """Replace ``path`` with ``data`` in one step: whole or not at all. Private: mode 0600, new folders 0700.
+
+    A symlink at ``path`` is replaced, never followed.
+    """
+    make_folders(path.parent, private)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        staging.unlink(missing_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        with os.fdopen(os.open(staging, flags, 0o600 if private else 0o666), "wb") as f:
+            f.write(data)
+        os.replace(staging, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            staging.unlink(missing_ok=True)
+        raise fail(path, "cannot be written", err) from None
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    """A JSON object monthlypost keeps in .monthlypost/ ({} when there is none yet); anything else is an error."""
+    try:
+        data = read_bytes(path)
+    except PathError:
+        if kind(path) == "missing":
+            return {}
+        raise
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise PathError.at(
+            path, "damaged: not what monthlypost wrote there; delete it and monthlypost will start it afresh"
+        )
+    return value
+
+
+def write_state(path: Path, value: dict[str, Any]) -> None:
+    write_atomically(path, (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
