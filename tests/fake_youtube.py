@@ -41,6 +41,7 @@ class Failure:
     status: int
     reason: str
     message: str = "failed"
+    raw: bytes | None = None  # a body sent as it is, for replies that are not Google's usual shape
 
 
 @dataclass
@@ -61,6 +62,9 @@ class FakeGoogle:
 
     def fail(self, method: str, path: str, status: int, reason: str, times: int = 1, message: str = "failed") -> None:
         self.failures += [Failure(method, path, status, reason, message)] * times
+
+    def fail_raw(self, method: str, path: str, status: int, body: bytes) -> None:
+        self.failures.append(Failure(method, path, status, "", raw=body))
 
     def start(self, tls: ssl.SSLContext | None = None) -> FakeGoogle:
         fake = self
@@ -114,6 +118,8 @@ class FakeGoogle:
         for failure in self.failures:
             if failure.method == method and failure.path == url.path:
                 self.failures.remove(failure)
+                if failure.raw is not None:
+                    return self._send_raw(handler, failure.status, failure.raw)
                 return self._error(handler, failure.status, failure.reason, failure.message)
         if url.path == "/token":
             return self._token(handler, body)
@@ -180,9 +186,12 @@ class FakeGoogle:
             },
         )
 
+    @classmethod
+    def _send(cls, handler: BaseHTTPRequestHandler, status: int, data: Any) -> None:
+        cls._send_raw(handler, status, json.dumps(data).encode())
+
     @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, data: Any) -> None:
-        payload = json.dumps(data).encode()
+    def _send_raw(handler: BaseHTTPRequestHandler, status: int, payload: bytes) -> None:
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=UTF-8")
         handler.send_header("Content-Length", str(len(payload)))

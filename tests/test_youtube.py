@@ -492,3 +492,91 @@ def test_login_without_client_secrets_says_how_to_make_them(example, api):
         in result.stderr
     )
     assert "OAuth client ID of type 'Desktop app'" in result.stderr
+
+
+# --- Odd replies, damaged logins and state ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"error": "invalid_request"}',
+        b'{"error": {"errors": "not a list", "message": 7}}',
+        b'{"error": {"errors": [1, 2]}}',
+        b"[]",
+        b"null",
+        b"<html><body>Bad gateway</body></html>",
+        b"\xff\xfe not text",
+        b"",
+    ],
+)
+def test_an_api_error_of_any_shape_is_a_clean_error(example, api, body):
+    api.fail_raw("GET", "/youtube/v3/videos", 400, body)
+    result = run("youtube", "push", "2024-04", "--yes")
+    assert result.exit_code == 1
+    assert "Error: the YouTube API answered" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "saved, says",
+    [
+        ("[]", "not a saved YouTube login; run 'monthlypost youtube login' again"),
+        ('{"refresh_token": 5}', "not a saved YouTube login"),
+        ("not json", "not a saved YouTube login"),
+        (None, "cannot be read: it is a folder, not a file"),
+    ],
+)
+def test_a_damaged_login_is_a_clean_error(example, api, tmp_path, monkeypatch, saved, says):
+    token = tmp_path / "damaged-token.json"
+    if saved is None:
+        token.mkdir()
+    else:
+        token.write_text(saved)
+    monkeypatch.setenv("MONTHLYPOST_YOUTUBE_TOKEN", str(token))
+    result = run("youtube", "push", "2024-04", "--yes")
+    assert result.exit_code == 1
+    assert f"Error: {token}: {says}" in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert api.requests == []
+
+
+def test_renewing_a_login_changes_no_folder_it_did_not_create(example, api, token_server, tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    token = shared / "token.json"
+    write_token(token, token_server.url + "token", expired=True)
+    monkeypatch.setenv("MONTHLYPOST_YOUTUBE_TOKEN", str(token))
+    assert run("youtube", "push", "2024-04", "--yes").exit_code == 0
+    assert json.loads(token.read_text())["token"] == ACCESS_TOKEN  # renewed and saved
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    assert [p.name for p in shared.iterdir()] == ["token.json"]  # no staging file left
+
+
+def test_a_token_file_setting_never_overwrites_a_file_that_is_not_a_login(example, api, token_server, monkeypatch):
+    notes = example / "notes.txt"
+    notes.write_text("my notes\n")
+    edit(example / "monthlypost.toml", 'category_id = "26"', 'category_id = "26"\ntoken_file = "notes.txt"')
+    monkeypatch.delenv("MONTHLYPOST_YOUTUBE_TOKEN")
+    result = run("youtube", "push", "2024-04", "--yes")
+    assert result.exit_code == 1
+    assert "notes.txt: not a saved YouTube login" in result.stderr
+    assert notes.read_text() == "my notes\n"
+
+
+def test_a_read_only_state_folder_is_a_clean_error(example, api):
+    from .conftest import run_as_user
+
+    state = example / ".monthlypost"
+    state.mkdir()
+    run("build", "2024-04")
+    state.chmod(0o555)
+    try:
+        result = run_as_user("youtube", "push", "2024-04", "--yes")
+    finally:
+        state.chmod(0o755)
+    assert result.returncode == 1
+    assert "Error: .monthlypost/youtube-quota.json: cannot be written: permission denied" in result.stderr
+    assert "Traceback" not in result.stderr

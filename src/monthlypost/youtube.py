@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import socket
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ LOGIN_TIMEOUT_SECONDS = 300
 # Every snippet field an update must carry again: one left out is deleted on YouTube.
 KEPT_FIELDS = ("title", "categoryId", "tags", "defaultLanguage", "defaultAudioLanguage")
 QUOTA_RESET = "midnight Pacific time"
+UNREADABLE = "nothing was changed; try again later, and if it goes on, run with --debug and report it"
 COSTS = f"a read costs {READ_UNITS} unit, an update {UPDATE_UNITS}"
 RELOGIN = "run 'monthlypost youtube login' again"
 TESTING_EXPIRY = (
@@ -282,6 +284,13 @@ class YouTube:
             ) from None
         except (OSError, HttpLib2Error) as err:
             raise StopAll.at(None, f"cannot reach the YouTube API: {err}") from None
+        except (AttributeError, TypeError, KeyError) as err:
+            # googleapiclient's HttpError trips over some error bodies while describing them
+            if not any("googleapiclient" in frame.filename for frame in traceback.extract_tb(err.__traceback__)[-1:]):
+                raise
+            raise YouTubeError.at(
+                None, f"the YouTube API answered with an error it did not explain ({UNREADABLE})"
+            ) from None
         finally:
             self.spent += units
             self.ledger.spend(units)
@@ -289,15 +298,17 @@ class YouTube:
     def snippet(self, video_id: str) -> dict[str, Any]:
         """The video's current snippet (videos.list, part snippet: 1 unit)."""
         request = self.service.videos().list(part="snippet", id=video_id)
-        response = self._call(request, READ_UNITS, video_id)
-        items = response.get("items", [])
+        items = _items(self._call(request, READ_UNITS, video_id))
         if not items:
             raise YouTubeError.at(
                 None,
                 f"video {video_id} was not found: it does not exist, or is private to another account "
                 f"({self._who()}); check video in topic.toml",
             )
-        return dict(items[0]["snippet"])
+        snippet = items[0].get("snippet")
+        if not isinstance(snippet, dict) or not isinstance(snippet.get("title"), str):
+            raise YouTubeError.at(None, f"the YouTube API answered in a form monthlypost does not know ({UNREADABLE})")
+        return dict(snippet)
 
     def update_description(self, video_id: str, current: dict[str, Any], description: str) -> None:
         """videos.update (part snippet, 50 units) with every mutable field as it was and the new description."""
@@ -310,9 +321,9 @@ class YouTube:
 
     def channel_title(self) -> str | None:
         """The logged-in channel's name (channels.list mine: 1 unit); None for an account without a channel."""
-        response = self._call(self.service.channels().list(part="snippet", mine=True), READ_UNITS)
-        items = response.get("items", [])
-        return str(items[0]["snippet"]["title"]) if items else None
+        items = _items(self._call(self.service.channels().list(part="snippet", mine=True), READ_UNITS))
+        snippet = items[0].get("snippet") if items else None
+        return str(snippet.get("title", "")) if isinstance(snippet, dict) else None
 
     def _who(self) -> str:
         try:
@@ -346,6 +357,14 @@ class YouTube:
         if reason in ("invalidDescription", "invalidTitle", "invalidCategoryId", "invalidVideoMetadata"):
             return YouTubeError.at(None, f"YouTube refused the update to {video} ({reason}: {message})")
         return YouTubeError.at(None, f"the YouTube API answered {status} {reason or ''}: {message}".replace("  ", " "))
+
+
+def _items(response: Any) -> list[dict[str, Any]]:
+    """A list response's items; a reply of another shape is an error, not a crash."""
+    items = response.get("items", []) if isinstance(response, dict) else None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise YouTubeError.at(None, f"the YouTube API answered in a form monthlypost does not know ({UNREADABLE})")
+    return items
 
 
 def _reason(err: HttpError) -> tuple[str, str]:
