@@ -239,10 +239,10 @@ class MarkdownWriter(TextWriter):
         if kind == "strong":
             return f"**{self.inline(node)}**"
         if kind == "link":
-            return f"[{self.inline(node)}]({_md_url(str(node.attrs['href']))}{_md_title(node)})"
+            return f"[{self.inline(node)}]({markdown_url(str(node.attrs['href']))}{_md_title(node)})"
         if kind == "image":
             alt = escape_markdown(_plain(node))
-            return f"![{alt}]({_md_url(str(node.attrs['src']))}{_md_title(node)})"
+            return f"![{alt}]({markdown_url(str(node.attrs['src']))}{_md_title(node)})"
         raise AssertionError(f"unexpected Markdown inline {kind}")
 
     def wrap(self, text: str, indent: str) -> str:
@@ -264,7 +264,7 @@ class MarkdownWriter(TextWriter):
 _URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
 
 
-def _md_url(url: str) -> str:
+def markdown_url(url: str) -> str:
     """A link destination that Markdown reads back unchanged."""
     return "".join(_URL_UNSAFE.get(c, c) for c in url)
 

@@ -22,7 +22,7 @@ from monthlypost import __version__
 from monthlypost.campaign import Campaign
 from monthlypost.config import Settings
 from monthlypost.errors import Problem
-from monthlypost.markup import escape_markdown, fill
+from monthlypost.markup import escape_markdown, fill, markdown_url
 from monthlypost.paths import CONTROL
 from monthlypost.sources import Templates
 from monthlypost.video import embed_url, hashtag_name, thumbnail_url, watch_url
@@ -55,6 +55,7 @@ def environment(sources: Templates) -> jinja2.Environment:
     )
     env.filters["yaml"] = yaml_scalar
     env.filters["md"] = escape_markdown
+    env.filters["md_url"] = markdown_url
     env.filters["wrap"] = fill
     env.filters["long_date"] = lambda d: f"{d:%B} {d.day}, {d.year}"
     return env
