@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -68,3 +71,28 @@ def edit(path: Path, old: str, new: str) -> None:
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under a folder, to show that a failed command changed nothing."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def ordinary_user() -> list[str]:
+    """A command prefix that runs a program as an ordinary user would, bound by file permissions.
+
+    As root, that is root without its power to override permissions (setpriv
+    drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH), so the test's files and
+    this Python stay usable while a mode of 000 means what it says. Where that
+    is impossible the test skips, saying why; in CI it fails instead.
+    """
+    if os.geteuid() != 0:
+        return []
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+    if shutil.which("setpriv") and subprocess.run([*prefix, "true"], capture_output=True).returncode == 0:
+        return prefix
+    reason = "running as root without setpriv (util-linux) to drop the power to override file permissions"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def run_as_user(*args: str) -> subprocess.CompletedProcess[str]:
+    """monthlypost ARGS in a new process, as an ordinary user (see ordinary_user)."""
+    command = [*ordinary_user(), sys.executable, "-m", "monthlypost", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)

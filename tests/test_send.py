@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import socket
+import socketserver
 import ssl
+import threading
 
 import pytest
 import trustme
@@ -191,3 +194,51 @@ def test_a_server_without_login_says_what_to_change(example, monkeypatch, certif
     assert result.exit_code == 1
     assert "the server offers no login on this connection" in result.stderr
     assert inbox.messages == []
+
+
+def test_a_password_beyond_ascii_logs_in_as_utf8(example, monkeypatch, certificate):
+    password = "Pässwört-ünïcode-鍵"
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[1]))
+    monkeypatch.setenv("MONTHLYPOST_SMTP_PASSWORD", password)
+
+    def check(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=auth_data.password == password.encode("utf-8"), handled=False)
+
+    result, inbox, port = send_through(example, certificate, "starttls", authenticator=check)
+    assert result.exit_code == 0, result.output
+    assert len(inbox.messages) == 1
+    assert password not in result.output
+
+
+class EchoingServer(socketserver.StreamRequestHandler):
+    """An SMTP server that refuses every login, repeating in its reply what the client sent."""
+
+    def handle(self):
+        self.wfile.write(b"220 echo.example ESMTP\r\n")
+        while line := self.rfile.readline():
+            if line.upper().startswith((b"EHLO", b"HELO")):
+                self.wfile.write(b"250-echo.example\r\n250 AUTH PLAIN LOGIN\r\n")
+            elif line.upper().startswith(b"AUTH"):
+                self.wfile.write(b"535 5.7.8 Authentication failed for " + line.strip() + b"\r\n")
+            elif line.upper().startswith(b"QUIT"):
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"502 5.5.1 no\r\n")
+
+
+def test_a_server_reply_is_shown_as_its_code_never_its_words(example, monkeypatch):
+    monkeypatch.setenv("MONTHLYPOST_SMTP_PASSWORD", PASSWORD)
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), EchoingServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        use_smtp(example, server.server_address[1], "none")
+        result = run("send-test", "2024-04", "--to", "me@example.com")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1
+    assert "(535 5.7.8: username and password not accepted)" in result.stderr
+    encoded = base64.b64encode(f"\0patrick\0{PASSWORD}".encode()).decode()
+    assert encoded not in result.output and PASSWORD not in result.output
+    assert "Authentication failed for" not in result.output
