@@ -830,3 +830,19 @@ def test_links_names_and_addresses_stay_text_in_post_md(built):
     assert not kinds & {"html_inline", "html_block"}
     links = [c.attrs["href"] for t in tokens for c in t.children or [] if c.type == "link_open"]
     assert "https://x.example/a_%28b%29%3Ci%3E" in links
+
+
+def test_outputs_built_by_0_1_0_are_stale_not_edited(built):
+    """Manifests from before they carried their own hash are trusted to say which files are ours, no more."""
+    path = built / OUT / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for key in ("manifest_sha256", "inputs"):
+        del manifest[key]
+    path.write_text(json.dumps({**manifest, "version": "0.1.0"}, indent=2))
+    assert run("list").stdout.split()[1] == "stale"
+    result = run("build", "2024-04")
+    assert result.exit_code == 0, result.output
+    assert json.loads(path.read_text())["version"] != "0.1.0"
+    path.write_text(json.dumps({**manifest, "version": "0.1.0", "video_id": "AnotherVid1"}, indent=2))
+    assert run("build", "2024-04").stdout.startswith("2024-04: built")  # rebuilt before anything could use it
+    assert json.loads(path.read_text())["video_id"] == "hipPain2404"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -192,8 +194,11 @@ class Settings:
         return self.email.reply_to or self.from_address
 
     def resolve(self, relative: str) -> Path:
-        """A path named in monthlypost.toml, relative to the workspace."""
-        return (self.root / Path(relative).expanduser()).resolve()
+        """A path named in monthlypost.toml, relative to the workspace (~ is the home folder)."""
+        path = Path(relative)
+        with contextlib.suppress(RuntimeError):  # ~user for a user that does not exist: taken as written
+            path = path.expanduser()
+        return Path(os.path.abspath(self.root / path))
 
 
 SECTIONS: dict[str, type] = {

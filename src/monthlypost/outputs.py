@@ -39,6 +39,7 @@ OUTPUTS = (
     "youtube.txt",
 )
 RESERVED = frozenset(name.casefold() for name in (*OUTPUTS, MANIFEST))  # an image may not take these names
+UNSEALED_VERSIONS = ("0.1.0",)  # wrote manifest.json without manifest_sha256
 NOT_OURS = "not written by monthlypost; move it elsewhere, or rerun with --force to delete it"
 EDITED = "edited since it was built; move it elsewhere, or rerun with --force to replace it"
 NOT_A_FOLDER = "is not a folder monthlypost wrote; move it elsewhere, or rerun with --force to replace it"
@@ -62,12 +63,21 @@ def seal(manifest: dict[str, Any]) -> bytes:
 
 
 def unseal(data: bytes) -> dict[str, Any] | None:
-    """The manifest, if it is exactly as monthlypost wrote it; None if edited or damaged."""
+    """The manifest, if it is exactly as monthlypost wrote it; None if edited or damaged.
+
+    One from a version that did not seal its manifests yet is taken as it is
+    (marked ``legacy``), so that upgrading does not make every output look
+    edited by hand; its month is stale, so it is rebuilt before anything uses it.
+    """
     try:
         manifest = json.loads(data.decode("utf-8"))
     except ValueError:
         return None
-    if not isinstance(manifest, dict) or manifest.pop(SEAL, None) != _digest(manifest):
+    if not isinstance(manifest, dict):
+        return None
+    if SEAL not in manifest and manifest.get("version") in UNSEALED_VERSIONS:
+        manifest["legacy"] = True
+    elif manifest.pop(SEAL, None) != _digest(manifest) or "legacy" in manifest:
         return None
     files = manifest.get("files")
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
@@ -94,7 +104,9 @@ class Folder:
     @property
     def intact(self) -> bool:
         """Every file the manifest lists, unchanged, and nothing else."""
-        return self.manifest is not None and not self.foreign and len(self.files) == len(self.manifest["files"])
+        if self.manifest is None or self.manifest.get("legacy"):
+            return False
+        return not self.foreign and len(self.files) == len(self.manifest["files"])
 
 
 def inspect(target: Path) -> Folder:

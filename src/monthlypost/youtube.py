@@ -454,7 +454,7 @@ def month_state(workspace: Workspace, month: str) -> str:
     from monthlypost.build import state
 
     built, folder = state(workspace, month)
-    if built == "built" and folder.manifest is not None:
+    if built == "built" and folder.manifest is not None and "youtube.txt" in folder.files:
         description = folder.files["youtube.txt"].decode("utf-8").rstrip("\n")
         if is_pushed(workspace.state, month, str(folder.manifest.get("video_id")), description):
             return "pushed"
