@@ -192,18 +192,20 @@ class Outcome:
 
 def state(workspace: Workspace, month: str, out: Path | None = None) -> tuple[str, Folder]:
     """'not built', 'built' (current and intact) or 'stale', and what the output folder holds."""
-    target = workspace.dist(out) / month
+    try:
+        files = workspace.month_files(month)
+    except MonthlypostError:  # the build will say why
+        files = None
+    return _state(workspace, workspace.dist(out) / month, files)
+
+
+def _state(workspace: Workspace, target: Path, files: MonthFiles | None) -> tuple[str, Folder]:
     recover(target)
     folder = inspect(target)
     if not folder.exists:
         return "not built", folder
-    if not folder.intact or folder.manifest is None:
-        return "stale", folder
-    try:
-        files = workspace.month_files(month)
-    except MonthlypostError:
-        return "stale", folder
-    return ("built" if is_current(workspace, files, folder.manifest) else "stale"), folder
+    current = files is not None and folder.intact and is_current(workspace, files, folder.manifest or {})
+    return ("built" if current else "stale"), folder
 
 
 def build(workspace: Workspace, months: list[str], out: Path | None = None, force: bool = False) -> Iterator[Outcome]:
@@ -219,11 +221,10 @@ def build(workspace: Workspace, months: list[str], out: Path | None = None, forc
 
 
 def _build_month(workspace: Workspace, month: str, target: Path, force: bool) -> Outcome:
-    recover(target)
     files = workspace.month_files(month)
     if not force:
-        folder = inspect(target)
-        if folder.intact and folder.manifest is not None and is_current(workspace, files, folder.manifest):
+        now, folder = _state(workspace, target, files)
+        if now == "built" and folder.manifest is not None:
             warnings = [Problem(None, str(w), "warning") for w in folder.manifest.get("warnings") or []]
             return Outcome(month, "up to date", target, warnings, folder.files, folder.manifest)
     rendered = render_month(workspace, month, files)
