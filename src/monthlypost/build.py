@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
-import traceback
+import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monthlypost import __version__
-from monthlypost.campaign import SCRIPT_NAME, TOPIC_NAME, Campaign, read_campaign
-from monthlypost.config import CONFIG_NAME
 from monthlypost.errors import MonthlypostError, Problem, Problems
-from monthlypost.outputs import MANIFEST, Folder, inspect, recover, replace, seal, sha256
-from monthlypost.sources import MonthFiles
-from monthlypost.video import watch_url
-from monthlypost.workspace import Workspace
+from monthlypost.outputs import MANIFEST, Folder, inspect, recover, replace, seal, sha256, temporary_folders
+from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles
+from monthlypost.workspace import CONFIG_NAME, Workspace
+
+if TYPE_CHECKING:  # checking and rendering load only when a month is rendered, not to tell it is up to date
+    from monthlypost.campaign import Campaign
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Rendered:
 
 def render_month(workspace: Workspace, month: str, files: MonthFiles | None = None) -> Rendered:
     """Run every check on a month and render its outputs, collecting all problems."""
+    from monthlypost.campaign import read_campaign
+
     problems = Problems(workspace.settings_warnings)
     result = Rendered(month, problems)
     try:
@@ -103,6 +106,8 @@ def _run_templates(workspace: Workspace, campaign: Campaign, problems: Problems)
 
 def _template_frame(err: BaseException, workspace: Workspace) -> tuple[Path, int] | None:
     """The innermost frame of the workspace's own templates in a traceback, as (file, line)."""
+    import traceback
+
     for frame in reversed(traceback.extract_tb(err.__traceback__)):
         path = Path(frame.filename)
         if path.is_relative_to(workspace.templates):
@@ -161,6 +166,8 @@ def manifest(
             path = path.relative_to(workspace.root)
         return f"{path}: {problem.message}" if path else problem.message
 
+    from monthlypost.video import watch_url
+
     vid = campaign.video_id
     return {
         "month": campaign.month,
@@ -199,8 +206,10 @@ def state(workspace: Workspace, month: str, out: Path | None = None) -> tuple[st
     return _state(workspace, workspace.dist(out) / month, files)
 
 
-def _state(workspace: Workspace, target: Path, files: MonthFiles | None) -> tuple[str, Folder]:
-    recover(target)
+def _state(
+    workspace: Workspace, target: Path, files: MonthFiles | None, leftovers: list[str] | None = None
+) -> tuple[str, Folder]:
+    recover(target, leftovers)
     folder = inspect(target)
     if not folder.exists:
         return "not built", folder
@@ -208,30 +217,105 @@ def _state(workspace: Workspace, target: Path, files: MonthFiles | None) -> tupl
     return ("built" if current else "stale"), folder
 
 
-def build(workspace: Workspace, months: list[str], out: Path | None = None, force: bool = False) -> Iterator[Outcome]:
-    """Check and build each month; a month with errors is not written, the others are."""
-    workspace.settings  # noqa: B018 - mistakes in monthlypost.toml stop every month, so they are raised once, here
+PARALLEL_FROM = 16  # months to render before a process per core pays for itself (benchmarks/run.py)
+
+
+def build(
+    workspace: Workspace,
+    months: list[str],
+    out: Path | None = None,
+    force: bool = False,
+    keep_files: bool = True,
+    parallel: bool | None = None,
+) -> Iterator[Outcome]:
+    """Check and build each month, yielding their outcomes in the months' order.
+
+    A month with errors is not written, the others are. Months that are up to
+    date are told from their manifests without rendering anything; when many
+    need rendering they are rendered by a process per core (on systems that
+    can fork), with the same bytes as one process would write. ``keep_files``
+    False leaves the outputs' bytes out of the outcomes (the build command
+    does not need them). ``parallel`` None decides by the number of months.
+    """
     root = workspace.dist(out)
+    leftovers = temporary_folders(root)  # one listing for every month, not one per month
+    checked: dict[str, Outcome | MonthFiles] = {}
     for month in months:
         target = root / month
         try:
-            yield _build_month(workspace, month, target, force)
+            files = workspace.month_files(month)
+            if force:  # rebuilt whatever its state
+                recover(target, leftovers.get(month, []))
+                checked[month] = files
+                continue
+            now, folder = _state(workspace, target, files, leftovers.get(month, []))
         except MonthlypostError as err:
-            yield Outcome(month, "failed", target, err.problems)
-
-
-def _build_month(workspace: Workspace, month: str, target: Path, force: bool) -> Outcome:
-    files = workspace.month_files(month)
-    if not force:
-        now, folder = _state(workspace, target, files)
+            checked[month] = Outcome(month, "failed", target, err.problems)
+            continue
         if now == "built" and folder.manifest is not None:
             warnings = [Problem(None, str(w), "warning") for w in folder.manifest.get("warnings") or []]
-            return Outcome(month, "up to date", target, warnings, folder.files, folder.manifest)
+            kept = folder.files if keep_files else {}
+            checked[month] = Outcome(month, "up to date", target, warnings, kept, folder.manifest)
+        else:
+            checked[month] = files
+    stale = [(month, root / month) for month, found in checked.items() if isinstance(found, MonthFiles)]
+    if stale:
+        workspace.settings  # noqa: B018 - mistakes in monthlypost.toml stop every month: raised once, here
+    rendered = _render_all(workspace, stale, checked, force, keep_files, parallel)
+    for found in checked.values():
+        yield found if isinstance(found, Outcome) else next(rendered)
+
+
+def _render_all(
+    workspace: Workspace,
+    stale: list[tuple[str, Path]],
+    files: dict[str, Outcome | MonthFiles],
+    force: bool,
+    keep_files: bool,
+    parallel: bool | None,
+) -> Iterator[Outcome]:
+    """Render and write the stale months, in order; in a process per core when there are many."""
+    jobs = min(os.cpu_count() or 1, len(stale))
+    if parallel is None:
+        parallel = len(stale) >= PARALLEL_FROM
+    if not parallel or jobs < 2 or not sys.platform.startswith("linux"):  # workers are forked: Linux only
+        for month, target in stale:
+            found = files[month]
+            assert isinstance(found, MonthFiles)
+            yield _render_and_write(workspace, month, target, found, force, keep_files)
+        return
+    import multiprocessing
+
+    global _forked  # what the forked workers start from: the workspace with its templates compiled
+    _forked = (workspace, force, keep_files)
+    workspace.jinja  # noqa: B018 - compiled once here, inherited by every worker
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield from pool.imap(_render_in_worker, stale, chunksize=max(1, len(stale) // (jobs * 4)))
+
+
+_forked: tuple[Workspace, bool, bool] | None = None
+
+
+def _render_in_worker(job: tuple[str, Path]) -> Outcome:
+    assert _forked is not None
+    workspace, force, keep_files = _forked
+    month, target = job
+    try:
+        files = workspace.month_files(month)
+    except MonthlypostError as err:
+        return Outcome(month, "failed", target, err.problems)
+    return _render_and_write(workspace, month, target, files, force, keep_files)
+
+
+def _render_and_write(
+    workspace: Workspace, month: str, target: Path, files: MonthFiles, force: bool, keep_files: bool
+) -> Outcome:
     rendered = render_month(workspace, month, files)
     if not rendered.ok:
         return Outcome(month, "failed", target, rendered.problems)
     try:
-        replace(target, rendered.files, force)
+        replace(target, rendered.files, force, recovered=True)
     except MonthlypostError as err:
         return Outcome(month, "failed", target, [*rendered.problems.warnings, *err.problems])
-    return Outcome(month, "built", target, rendered.problems, rendered.files, rendered.manifest)
+    kept = rendered.files if keep_files else {}
+    return Outcome(month, "built", target, rendered.problems, kept, rendered.manifest)

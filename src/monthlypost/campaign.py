@@ -1,7 +1,5 @@
 """campaigns/YYYY-MM → a typed, validated :class:`Campaign`."""
 
-from __future__ import annotations
-
 import datetime
 import re
 import unicodedata
@@ -13,8 +11,19 @@ from monthlypost.errors import Problems
 from monthlypost.markup import Script
 from monthlypost.outputs import RESERVED
 from monthlypost.paths import BadReference, PathError, output_name
-from monthlypost.sources import MonthFiles
-from monthlypost.tables import Warn, at_least, load_toml, not_empty, parse_toml, pattern, read_table, rule, text_rule
+from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles
+from monthlypost.tables import (
+    Warn,
+    at_least,
+    load_toml,
+    not_empty,
+    parse_toml,
+    pattern,
+    read_table,
+    rule,
+    table,
+    text_rule,
+)
 from monthlypost.video import (
     PLACEHOLDER_ID,
     Chapter,
@@ -26,8 +35,6 @@ from monthlypost.video import (
     video_id,
 )
 
-TOPIC_NAME = "topic.toml"
-SCRIPT_NAME = "script.md"
 TITLE_MAX = 100
 
 # --- Value rules (every string is also held to tables.text_rule: no control characters, one line) ---
@@ -67,7 +74,7 @@ def key_points_rule(points: list[str]) -> Iterable[str]:
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
-@dataclass(frozen=True)
+@table
 class Topic:
     """topic.toml, key for key (SPEC §3)."""
 
@@ -88,7 +95,7 @@ class Topic:
     excerpt: int | None = field(default=None, metadata=rule(at_least(1, "a number of paragraphs, 1 or more")))
 
 
-@dataclass(frozen=True)
+@dataclass(repr=False, eq=False)
 class Campaign:
     """One month, read and checked: everything the renderers need."""
 

@@ -1,24 +1,33 @@
-"""The command line: parse arguments, call the library, print. Nothing else."""
+"""The command line: parse arguments, call the library, print. Nothing else.
+
+Only click is imported here; each command imports what it uses, so --help,
+--version and list stay as quick as Python starting up (benchmarks/run.py).
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
 from functools import cached_property
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monthlypost import __version__
-from monthlypost.errors import MonthlypostError, Problem, display_path
-from monthlypost.workspace import Workspace, current_month, parse_month
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from monthlypost.errors import Problem
+    from monthlypost.workspace import Workspace
 
 
 class Month(click.ParamType):
     name = "YYYY-MM"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from monthlypost.workspace import parse_month
+
         try:
             return parse_month(str(value))
         except ValueError as err:
@@ -34,8 +43,10 @@ class Cli(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except MonthlypostError as err:
-            if ctx.params.get("debug"):
+        except Exception as err:
+            from monthlypost.errors import MonthlypostError  # only now: --help never needs it
+
+            if not isinstance(err, MonthlypostError) or ctx.params.get("debug"):
                 raise
             report(err.problems)
             ctx.exit(1)
@@ -50,7 +61,22 @@ class State:
 
     @cached_property
     def workspace(self) -> Workspace:
+        from monthlypost.workspace import Workspace
+
         return Workspace.locate(self.explicit)
+
+
+def as_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """A path option as a Path (pathlib is imported only when one is given, not for --help)."""
+    from pathlib import Path
+
+    return None if value is None else Path(value)
+
+
+def display_path(path: Path | str) -> str:
+    from monthlypost.errors import display_path
+
+    return display_path(path)
 
 
 def report(problems: Iterable[Problem], seen: set[str] | None = None) -> None:
@@ -61,6 +87,56 @@ def report(problems: Iterable[Problem], seen: set[str] | None = None) -> None:
         if line not in seen:
             seen.add(line)
             click.echo(line, err=True)
+
+
+class Progress:
+    """Months worked through: a progress bar at a terminal, with the lines printed when it ends; the
+    lines as they come anywhere else. With more than one month, a summary line closes it."""
+
+    def __init__(self, state: State, label: str, months: list[str]):
+        self.state = state
+        self.months = len(months)
+        self.bar: Any = None
+        if self.months > 1 and sys.stderr.isatty():
+            self.bar = click.progressbar(length=self.months, label=label, file=sys.stderr, show_pos=True)
+        self.lines: list[tuple[str, bool]] = []
+        self.counts: dict[str, int] = {}
+
+    def __enter__(self) -> Progress:
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+            for line, err in self.lines:
+                click.echo(line, err=err)
+
+    def say(self, line: str, err: bool = False) -> None:
+        if self.bar is None:
+            click.echo(line, err=err)
+        else:
+            self.lines.append((line, err))
+
+    def done(self, problems: Iterable[Problem], kind: str, line: str | None, err: bool = False) -> None:
+        """One month's problems and line; ``kind`` is what the summary counts it as."""
+        for problem in problems:
+            shown = f"{problem.severity.capitalize()}: {problem}"
+            if shown not in self.state.reported:
+                self.state.reported.add(shown)
+                self.say(shown, err=True)
+        if line is not None:
+            self.say(line, err)
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def summary(self, *kinds: str) -> str | None:
+        """'built 3, up to date 117, failed 0', when more than one month was worked on."""
+        if self.months < 2:
+            return None
+        return ", ".join(f"{kind} {self.counts.get(kind, 0)}" for kind in kinds)
 
 
 def months_arguments(f: Any) -> Any:
@@ -92,7 +168,7 @@ def email_addresses(ctx: click.Context, param: click.Parameter, values: tuple[st
     from monthlypost.config import EMAIL_ADDRESS
 
     for value in values:
-        if not EMAIL_ADDRESS.match(value):
+        if not EMAIL_ADDRESS.fullmatch(value):
             raise click.BadParameter(f"'{value}' is not an email address", ctx, param)
     return list(values)
 
@@ -106,7 +182,8 @@ def plural(count: int, word: str) -> str:
 @click.option(
     "-w",
     "--workspace",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
+    callback=as_path,
     envvar="MONTHLYPOST_WORKSPACE",
     help="The workspace folder (default: the nearest one holding monthlypost.toml).",
 )
@@ -124,13 +201,14 @@ def cli(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
 
 
 @cli.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", default=".", type=click.Path(file_okay=False), callback=as_path)
 def init(directory: Path) -> None:
     """Create a workspace in DIRECTORY (default: here) with a starter month.
 
     Nothing that exists is ever overwritten.
     """
     from monthlypost.scaffold import init_workspace
+    from monthlypost.workspace import current_month
 
     for path in init_workspace(directory, current_month()):
         click.echo(f"created {display_path(path)}")
@@ -154,7 +232,8 @@ def new(state: State, month: str, title: str | None) -> None:
 def list_months(state: State) -> None:
     """The months, each with its state (not built, built, stale, pushed) and title."""
     from monthlypost.campaign import peek_title
-    from monthlypost.youtube import month_state
+    from monthlypost.errors import MonthlypostError
+    from monthlypost.published import month_state
 
     workspace = state.workspace
     months = workspace.months()
@@ -184,17 +263,21 @@ def check(state: State, months: tuple[str, ...], every: bool) -> None:
     """
     from monthlypost.build import render_month
 
-    failed = False
-    for month in selected(state, months, every):
-        rendered = render_month(state.workspace, month)
-        report(rendered.problems, state.reported)
-        if rendered.ok:
-            warnings = len(rendered.problems.warnings)
-            click.echo(f"{month}: ok" + (f" ({plural(warnings, 'warning')})" if warnings else ""))
-        else:
-            click.echo(f"{month}: {plural(len(rendered.problems.errors), 'error')}")
-            failed = True
-    if failed:
+    chosen = selected(state, months, every)
+    with Progress(state, "Checking", chosen) as progress:
+        for month in chosen:
+            rendered = render_month(state.workspace, month)
+            if rendered.ok:
+                warnings = len(rendered.problems.warnings)
+                line = f"{month}: ok" + (f" ({plural(warnings, 'warning')})" if warnings else "")
+                progress.done(rendered.problems, "ok", line)
+            else:
+                line = f"{month}: {plural(len(rendered.problems.errors), 'error')}"
+                progress.done(rendered.problems, "failed", line)
+    summary = progress.summary("ok", "failed")
+    if summary:
+        click.echo(summary)
+    if progress.counts.get("failed"):
         raise SystemExit(1)
 
 
@@ -202,7 +285,8 @@ def check(state: State, months: tuple[str, ...], every: bool) -> None:
 @months_arguments
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
+    callback=as_path,
     help="Write into OUT/YYYY-MM instead of dist/YYYY-MM.",
 )
 @click.option("--force", is_flag=True, help="Rebuild even if up to date, replacing outputs edited by hand.")
@@ -214,19 +298,22 @@ def build(state: State, months: tuple[str, ...], every: bool, out: Path | None, 
     """
     from monthlypost.build import build as build_months
 
-    failed = False
-    workspace = state.workspace
-    for outcome in build_months(workspace, selected(state, months, every), out, force):
-        report(outcome.problems, state.reported)
-        where = display_path(outcome.target)
-        if outcome.status == "built":
-            click.echo(f"{outcome.month}: built {where}")
-        elif outcome.status == "up to date":
-            click.echo(f"{outcome.month}: up to date in {where} (--force rebuilds it)")
-        else:
-            click.echo(f"{outcome.month}: not built", err=True)
-            failed = True
-    if failed:
+    chosen = selected(state, months, every)
+    with Progress(state, "Building", chosen) as progress:
+        for outcome in build_months(state.workspace, chosen, out, force, keep_files=False):
+            where = display_path(outcome.target)
+            if outcome.status == "built":
+                progress.done(outcome.problems, "built", f"{outcome.month}: built {where}")
+            elif outcome.status == "up to date":
+                # at a terminal the summary says it; each of 120 months saying so would bury the rest
+                line = None if progress.bar else f"{outcome.month}: up to date in {where} (--force rebuilds it)"
+                progress.done(outcome.problems, "up to date", line)
+            else:
+                progress.done(outcome.problems, "failed", f"{outcome.month}: not built", err=True)
+    summary = progress.summary("built", "up to date", "failed")
+    if summary:
+        click.echo(summary)
+    if progress.counts.get("failed"):
         raise SystemExit(1)
 
 
@@ -269,7 +356,8 @@ def youtube() -> None:
 @click.option("--no-browser", is_flag=True, help="Print the sign-in address instead of opening a browser.")
 @click.option(
     "--client-secrets",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
+    callback=as_path,
     help="The OAuth client file (default: [youtube] client_secrets, or client_secret.json).",
 )
 @click.option("--port", type=click.IntRange(1, 65535), help="The local port Google sends you back to.")
@@ -277,6 +365,7 @@ def youtube() -> None:
 def login(state: State, no_browser: bool, client_secrets: Path | None, port: int | None) -> None:
     """Sign in to YouTube with Google and save the login (readable only by you)."""
     from monthlypost import youtube as yt
+    from monthlypost.errors import MonthlypostError
 
     settings = state.workspace.settings
     secrets = client_secrets or settings.resolve(settings.youtube.client_secrets)
@@ -302,6 +391,8 @@ def confirmer(yes: bool, action: str) -> Callable[[str], bool]:
         if yes:
             return True
         if not sys.stdin.isatty():
+            from monthlypost.errors import MonthlypostError
+
             raise MonthlypostError.at(
                 None,
                 f"{month}: no terminal to ask on, so nothing was sent; "
@@ -387,7 +478,8 @@ def push(state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes:
 @click.argument("month", type=MONTH)
 @click.option(
     "--backup",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False),
+    callback=as_path,
     help="The backup to restore (default: the video's newest).",
 )
 @click.option("--yes", "-y", is_flag=True, help="Restore without asking.")

@@ -1,12 +1,10 @@
 """monthlypost.toml → a typed, validated :class:`Settings`."""
 
-from __future__ import annotations
-
 import contextlib
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import SplitResult, urlsplit
@@ -23,11 +21,11 @@ from monthlypost.tables import (
     record,
     rule,
     suggest,
+    table,
     text_rule,
 )
 from monthlypost.video import hashtag_problems
-
-CONFIG_NAME = "monthlypost.toml"
+from monthlypost.workspace import CONFIG_NAME
 
 
 class MergeTags(NamedTuple):
@@ -115,7 +113,7 @@ def blog_url(url: str) -> Iterable[str]:
 # --- The settings ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@table
 class Author:
     name: str = field(metadata=rule(not_empty))
     email: str | None = field(default=None, metadata=rule(email_address))
@@ -126,7 +124,7 @@ class Author:
     language: str = field(default="en", metadata=rule(pattern(_LANGUAGE, "a language tag like 'en' or 'en-US'")))
 
 
-@dataclass(frozen=True)
+@table
 class Blog:
     url: str | None = field(default=None, metadata=rule(blog_url))
 
@@ -138,7 +136,7 @@ class Blog:
         return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.url)
 
 
-@dataclass(frozen=True)
+@table
 class Email:
     provider: str = field(default="generic", metadata=rule(one_of(EMAIL_PROVIDERS)))
     from_name: str | None = None
@@ -149,7 +147,7 @@ class Email:
     utm: bool = False
 
 
-@dataclass(frozen=True)
+@table
 class YouTube:
     category_id: str | None = field(default=None, metadata=rule(pattern(re.compile(r"[0-9]+"), 'a number like "26"')))
     hashtags: list[str] = field(default_factory=list, metadata=rule(hashtag_problems))
@@ -159,7 +157,7 @@ class YouTube:
     daily_quota: int = field(default=10_000, metadata=rule(at_least(1, "a positive number of units")))
 
 
-@dataclass(frozen=True)
+@table
 class Smtp:
     host: str = field(metadata=rule(not_empty))
     port: int = field(default=587, metadata=rule(port_number))
@@ -167,7 +165,7 @@ class Smtp:
     username: str | None = None
 
 
-@dataclass(frozen=True)
+@table
 class Settings:
     root: Path
     author: Author

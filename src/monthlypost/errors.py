@@ -7,9 +7,8 @@ Every message starts with the file it is about, so the CLI can print it as
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Self
+from typing import Literal, NamedTuple, Self
 
 Severity = Literal["error", "warning"]
 
@@ -29,8 +28,7 @@ def display_path(path: Path | str) -> str:
         return os.fspath(path)
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong (or worth a look) in one file."""
 
     path: Path | None  # None for the few problems that are about no file

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +94,7 @@ class Folder:
     path: Path
     manifest: dict[str, Any] | None = None
     files: dict[str, bytes] = field(default_factory=dict)  # listed in the manifest and unchanged
+    sealed: bytes = b""  # manifest.json as it is
     foreign: list[Problem] = field(default_factory=list)  # not written by monthlypost, or edited since
 
     @property
@@ -127,7 +127,7 @@ def inspect(target: Path) -> Folder:
         except PathError as err:
             folder.foreign.extend(err.problems)
             return folder
-        folder.manifest = unseal(data)
+        folder.manifest, folder.sealed = unseal(data), data
         if folder.manifest is None:
             folder.foreign.append(Problem(target / MANIFEST, EDITED))
             unverified = _listed(data)
@@ -167,20 +167,23 @@ def _entries(target: Path, problems: list[Problem]) -> dict[str, bool]:
     """
     found: dict[str, bool] = {}
 
-    def unreadable(err: OSError) -> None:
-        problems.append(fail(err.filename or target, "cannot be read", err).problems[0])
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as err:
+            problems.append(fail(folder, "cannot be read", err).problems[0])
+            return
+        if prefix and not entries:
+            found[prefix] = False  # an empty folder of someone else's
+        for entry in entries:
+            name = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path, name + "/")
+            else:  # a file, or a symlink, a socket…: only a regular file can be ours
+                found[name] = entry.is_file(follow_symlinks=False)
 
-    for parent, folders, names in os.walk(target, onerror=unreadable):
-        base = Path(parent)
-        for name in names:
-            path = base / name
-            found[path.relative_to(target).as_posix()] = kind(path) == "file"
-        for name in folders:
-            path = base / name
-            if kind(path) == "link":  # os.walk lists a symlink to a folder among folders
-                found[path.relative_to(target).as_posix()] = False
-        if base != target and not names and not folders:
-            found[base.relative_to(target).as_posix() + "/"] = False
+    walk(os.fspath(target), "")
     return dict(sorted(found.items()))
 
 
@@ -202,18 +205,33 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def recover(target: Path) -> None:
-    """Finish what a killed build left beside ``target``: put the old outputs back if no folder took their
-    place, and remove the temporary folders. Those of a build running now are left alone."""
-    parent = target.parent
+def temporary_folders(root: Path) -> dict[str, list[str]]:
+    """The names of what builds left in ``root``, by month: read once for a whole run of months."""
     try:
-        names = [entry.name for entry in os.scandir(parent)]
+        names = os.listdir(root)
     except (FileNotFoundError, NotADirectoryError):
-        return
+        return {}
     except OSError as err:
-        raise fail(parent, "cannot be read", err) from None
-    leftovers: dict[str, list[Path]] = {"new": [], "old": []}
+        raise fail(root, "cannot be read", err) from None
+    found: dict[str, list[str]] = {}
     for name in sorted(names):
+        match = _LEFTOVER.match(name)
+        if match:
+            found.setdefault(match["month"], []).append(name)
+    return found
+
+
+def recover(target: Path, names: list[str] | None = None) -> None:
+    """Finish what a killed build left beside ``target``: put the old outputs back if no folder took their
+    place, and remove the temporary folders. Those of a build running now are left alone.
+
+    ``names``: what :func:`temporary_folders` found for this month, if the caller looked already.
+    """
+    parent = target.parent
+    if names is None:
+        names = temporary_folders(parent).get(target.name, [])
+    leftovers: dict[str, list[Path]] = {"new": [], "old": []}
+    for name in names:
         match = _LEFTOVER.match(name)
         if not match or match["month"] != target.name or _alive(int(match["pid"])):
             continue
@@ -231,17 +249,21 @@ def recover(target: Path) -> None:
         raise fail(target, "could not tidy what an interrupted build left", err) from None
 
 
-def replace(target: Path, files: dict[str, bytes], force: bool = False) -> None:
+def replace(target: Path, files: dict[str, bytes], force: bool = False, recovered: bool = False) -> None:
     """Make ``target`` hold exactly ``files``: all of them, or nothing changes.
 
     Anything there that monthlypost did not write, or that was edited since,
-    stops it unless ``force``.
+    stops it unless ``force``. A folder that holds exactly ``files`` already is
+    left as it is, its files' times too (so a sync to a web server sends
+    nothing). ``recovered``: the caller ran :func:`recover` already.
     """
-    recover(target)
-    if not force:
-        foreign = inspect(target).foreign
-        if foreign:
-            raise MonthlypostError(foreign)
+    if not recovered:
+        recover(target)
+    current = inspect(target)
+    if current.foreign and not force:
+        raise MonthlypostError(current.foreign)
+    if current.intact and {**current.files, MANIFEST: current.sealed} == files:
+        return
     parent = target.parent
     make_folders(parent)
     staging = parent / f".{target.name}.new-{os.getpid()}"
@@ -264,7 +286,7 @@ def replace(target: Path, files: dict[str, bytes], force: bool = False) -> None:
     except BaseException as err:
         with contextlib.suppress(OSError, PathError):
             if kind(staging) == "folder":
-                shutil.rmtree(staging)
+                _remove(staging)
         if isinstance(err, OSError):
             raise fail(target, "could not write the outputs", err) from None
         raise
@@ -283,6 +305,8 @@ def _write_new(folder: Path, name: str, data: bytes) -> None:
 
 def _remove(path: Path, quietly: bool = True) -> None:
     """Remove what was at an output path (ours, or --force said so); quietly, a failure leaves it for recover()."""
+    import shutil
+
     try:
         if kind(path) == "folder":
             shutil.rmtree(path)

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 from monthlypost.campaign import SCRIPT_NAME, TOPIC_NAME, title_rule
-from monthlypost.config import CONFIG_NAME
 from monthlypost.errors import MonthlypostError
 from monthlypost.tables import text_rule
 from monthlypost.video import PLACEHOLDER_ID
-from monthlypost.workspace import CAMPAIGNS, Workspace
+from monthlypost.workspace import CAMPAIGNS, CONFIG_NAME, Workspace
 
 SETTINGS_TEXT = """\
 # monthlypost settings for this workspace; the README describes every key.

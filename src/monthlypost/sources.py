@@ -10,10 +10,13 @@ current with old outputs.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from monthlypost.paths import decode_text, inside, kind, read_bytes
+
+TOPIC_NAME = "topic.toml"
+SCRIPT_NAME = "script.md"
 
 
 def sha256(data: bytes) -> str:
@@ -30,8 +33,10 @@ class MonthFiles:
     def read(self, name: str, missing: str | None = None) -> bytes:
         if name not in self._read:
             shown = self.folder / name
-            if kind(shown) != "missing":
-                inside(self.folder, name, "the month's folder")  # symlinks are followed only to inside it
+            what = kind(shown)
+            # symlinks are followed only to inside the folder (a plain file right in it is inside it)
+            if what == "link" or (what != "missing" and "/" in name):
+                inside(self.folder, name, "the month's folder")
             self._read[name] = read_bytes(shown, missing)
         return self._read[name]
 
@@ -42,8 +47,7 @@ class MonthFiles:
         return sha256(self.read(name))
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(NamedTuple):
     name: str  # as asked for: 'post.html', 'default/post.html', 'parts/footer.html'
     path: Path
     text: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import functools
 import re
 import tomllib
 import types
@@ -23,6 +24,11 @@ from monthlypost.errors import Problems
 from monthlypost.paths import CONTROL, PathError, decode_text, read_bytes
 
 T = TypeVar("T")
+
+
+# What a TOML table becomes: a dataclass with only __init__ generated, since each generated
+# method is compiled at every start of the program (benchmarks/run.py).
+table = dataclasses.dataclass(repr=False, eq=False)
 
 
 class Warn(str):
@@ -107,8 +113,7 @@ def read_table(cls: type[T], table: dict[str, Any], path: Path, problems: Proble
     ``section`` ('author', 'email', …) prefixes key names in messages as
     ``[author] name``; it is empty for a file's top level.
     """
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
-    hints = typing.get_type_hints(cls)
+    fields, hints = _declared(cls)
     before = len(problems)
     where = f" in [{section}]" if section else ""
     for key in table:
@@ -136,6 +141,19 @@ def read_table(cls: type[T], table: dict[str, Any], path: Path, problems: Proble
     if problems.errors_since(before):
         return None
     return cls(**values)
+
+
+@functools.cache
+def _declared(cls: type) -> tuple[dict[str, dataclasses.Field[Any]], dict[str, Any]]:
+    """A table's fields and their types, worked out once per run.
+
+    The modules that declare tables do not postpone annotations, so the types
+    are objects already: typing.get_type_hints would only compile them again.
+    """
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    hints = {name: field.type for name, field in fields.items()}
+    assert not any(isinstance(hint, str) for hint in hints.values()), f"{cls.__name__}: annotations must be types"
+    return fields, hints
 
 
 # Rules that many keys share.

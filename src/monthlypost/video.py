@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import pairwise
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 _ID = re.compile(r"[A-Za-z0-9_-]{11}")
@@ -86,8 +86,7 @@ def hashtag_problems(tags: list[str]) -> Iterator[str]:
             yield f"'{tag}' may hold only letters, digits and '_'"
 
 
-@dataclass(frozen=True)
-class Chapter:
+class Chapter(NamedTuple):
     line: str  # exactly as written, which is how it goes into the description
     seconds: int
     label: str

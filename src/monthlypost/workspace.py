@@ -7,11 +7,9 @@ import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monthlypost.config import CONFIG_NAME, Settings, read_settings
 from monthlypost.errors import MonthlypostError, Problem, Problems
 from monthlypost.paths import PathError, fail, is_folder, kind, output_root, read_bytes, resolve
 from monthlypost.sources import MonthFiles, Templates, sha256
@@ -19,7 +17,10 @@ from monthlypost.sources import MonthFiles, Templates, sha256
 if TYPE_CHECKING:
     import jinja2
 
-DEFAULT_TEMPLATES = Path(str(files("monthlypost") / "templates"))  # shipped in the package
+    from monthlypost.config import Settings
+
+CONFIG_NAME = "monthlypost.toml"
+DEFAULT_TEMPLATES = Path(__file__).parent / "templates"  # shipped in the package
 CAMPAIGNS = "campaigns"
 DIST = "dist"
 STATE = ".monthlypost"
@@ -71,6 +72,8 @@ class Workspace:
 
     @cached_property
     def _loaded(self) -> tuple[Settings, list[Problem]]:
+        from monthlypost.config import read_settings  # not needed to tell that a month is up to date
+
         problems = Problems()
         settings = read_settings(self.root, self._settings_source, problems)
         problems.raise_errors()
@@ -99,8 +102,13 @@ class Workspace:
     def jinja(self) -> jinja2.Environment:
         """One Jinja environment for the run, so each template is compiled once."""
         from monthlypost.render import environment
+        from monthlypost.render.cache import TemplateCache
 
-        return environment(self.sources)
+        try:
+            cache = TemplateCache.under(self.state)
+        except MonthlypostError:  # no usable .monthlypost/: compile every time
+            cache = None
+        return environment(self.sources, cache)
 
     # --- Folders --------------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import hashlib
 import json
 import os
 import socket
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from monthlypost.config import Settings
 from monthlypost.errors import Problem, ValidationError, YouTubeError
 from monthlypost.paths import PathError, kind, read_bytes, read_state, write_atomically, write_state
+from monthlypost.published import record_pushed
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -430,39 +430,6 @@ def read_backup(path: Path, video_id: str) -> dict[str, Any]:
     if not isinstance(description, str):
         raise YouTubeError.at(path, "its description is not text")
     return dict(snippet)
-
-
-def pushed_path(state: Path) -> Path:
-    return state / "youtube-pushed.json"
-
-
-def record_pushed(state: Path, month: str, video_id: str, description: str) -> None:
-    path = pushed_path(state)
-    pushed = read_state(path)
-    pushed[month] = {"video_id": video_id, "description_sha256": sha256(description)}
-    write_state(path, pushed)
-
-
-def is_pushed(state: Path, month: str, video_id: str, description: str) -> bool:
-    """Whether this exact description is the one last put on this month's video."""
-    entry = read_state(pushed_path(state)).get(month)
-    return isinstance(entry, dict) and entry == {"video_id": video_id, "description_sha256": sha256(description)}
-
-
-def month_state(workspace: Workspace, month: str) -> str:
-    """build.state(), or 'pushed' when the month is built and its description is the one on the video."""
-    from monthlypost.build import state
-
-    built, folder = state(workspace, month)
-    if built == "built" and folder.manifest is not None and "youtube.txt" in folder.files:
-        description = folder.files["youtube.txt"].decode("utf-8").rstrip("\n")
-        if is_pushed(workspace.state, month, str(folder.manifest.get("video_id")), description):
-            return "pushed"
-    return built
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # --- push and restore ------------------------------------------------------------------------

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 from markupsafe import Markup
@@ -43,9 +41,10 @@ class Loader(jinja2.BaseLoader):
         return template.text, str(template.path), lambda: self.sources.find(name) is template
 
 
-def environment(sources: Templates) -> jinja2.Environment:
+def environment(sources: Templates, cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=Loader(sources),
+        bytecode_cache=cache,
         auto_reload=True,  # so Jinja asks the loader's uptodate, which records the template as used
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(["html", "mjml", "xml"], default_for_string=False),
@@ -75,6 +74,8 @@ def template_problem(err: jinja2.TemplateError, workspace_templates: Path) -> Pr
     message = str(err.message)
     if isinstance(err, jinja2.TemplateNotFound):
         message = f"no template named '{err.name}' (in templates/ or the defaults)"
+    import traceback
+
     for frame in reversed(traceback.extract_tb(err.__traceback__)):
         path = Path(frame.filename)
         if path.is_relative_to(workspace_templates) or path.is_relative_to(DEFAULT_TEMPLATES):
@@ -89,15 +90,15 @@ def yaml_scalar(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     label: str
     url: str
-    text: str = ""  # as people read it; by default the address without its scheme
+    written: str = ""  # how people read it, where that is not just the address
 
-    def __post_init__(self) -> None:
-        if not self.text:
-            object.__setattr__(self, "text", re.sub(r"^(https?://|mailto:|tel:)", "", self.url).rstrip("/"))
+    @property
+    def text(self) -> str:
+        """As people read it: as written, else the address without its scheme."""
+        return self.written or re.sub(r"^(https?://|mailto:|tel:)", "", self.url).rstrip("/")
 
     @property
     def is_web(self) -> bool:
