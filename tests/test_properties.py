@@ -119,3 +119,54 @@ def test_the_description_never_passes_its_check_with_angle_brackets_or_over_5000
     assert len(description.rstrip("\n").encode("utf-8")) <= 5000
     assert not any(ord(c) < 0x20 and c != "\n" for c in description)
     json.loads(rendered.files["manifest.json"])
+
+
+@given(
+    subject=st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=200).filter(str.strip),
+    name=st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=80),
+    text=TEXT,
+)
+@example(subject="=?utf-8?q?not_an_encoded_word?=", name='Dr. "Pat" O\'Neil, PT', text="a line.\n. \n")
+@example(subject="x" * 120, name="Ünïcode Nämé", text="=" * 200)
+@settings(max_examples=300)
+def test_the_eml_reads_back_exactly_under_the_strict_policy(subject, name, text):
+    import email
+    import email.policy
+    from types import SimpleNamespace
+
+    from monthlypost.render.email import message
+
+    settings = SimpleNamespace(from_address="pat@example.com", from_name=name, reply_to="desk@example.com")
+    campaign = SimpleNamespace(subject=subject, publish_date=__import__("datetime").date(2024, 4, 1), month="2024-04")
+    raw = message(settings, campaign, text, "<p>" + text + "</p>")
+
+    msg = email.message_from_bytes(raw, policy=email.policy.strict)
+    assert " ".join(msg["Subject"].split()) == " ".join(subject.split())
+    # readers differ on the spaces in a long encoded name (Python's own parser adds some); never on its letters
+    assert "".join(msg["From"].addresses[0].display_name.split()) == "".join(name.split())
+    assert msg["From"].addresses[0].addr_spec == "pat@example.com"
+    plain, html = msg.iter_parts()
+    assert plain.get_content().replace("\r\n", "\n") == text.replace("\r\n", "\n").replace("\r", "\n")
+    head, body = raw.split(b"\r\n\r\n", 1)
+    assert all(len(line) <= 78 for line in head.split(b"\r\n"))  # RFC 5322's limit for header lines
+    assert all(len(line) <= 76 for line in body.split(b"\r\n"))  # RFC 2045's for quoted-printable
+
+
+@given(
+    text=st.text(st.sampled_from("ab cd\tefgh\n\u00a0.-/:" + "x" * 5), max_size=200),
+    width=st.integers(1, 80),
+    first=st.sampled_from(["", "- ", "    "]),
+    rest=st.sampled_from(["", "  ", "    "]),
+)
+@example(text="a" * 100 + " b", width=10, first="- ", rest="  ")
+@example(text="  lead and trail  ", width=72, first="", rest="")
+@settings(max_examples=1000)
+def test_fill_wraps_exactly_as_textwrap_does(text, width, first, rest):
+    import textwrap
+
+    from monthlypost.markup import fill
+
+    expected = textwrap.fill(
+        text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
+    )
+    assert fill(text, width, first, rest) == expected

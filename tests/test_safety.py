@@ -28,13 +28,18 @@ OUT = "dist/2024-04"
 
 
 def world(top: Path) -> dict[str, tuple]:
-    """Every entry under ``top``, symlinks not followed: its kind, mode and content."""
+    """Every entry under ``top``, symlinks not followed: its kind, mode and content.
+
+    Compiled templates in .monthlypost/cache/ are left out: a cache, not anyone's files.
+    """
     found: dict[str, tuple] = {}
     for parent, folders, names in os.walk(top):
         for name in folders + names:
             path = Path(parent) / name
             info = os.lstat(path)
             key = path.relative_to(top).as_posix()
+            if ".monthlypost/cache" in key:
+                continue
             if stat.S_ISLNK(info.st_mode):
                 found[key] = ("link", os.readlink(path))
             elif stat.S_ISDIR(info.st_mode):

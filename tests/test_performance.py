@@ -1,0 +1,180 @@
+"""Issue 8's behaviour, not its timings (benchmarks/run.py measures those): what is reused, what runs in
+parallel and gives the same bytes, what is imported, and what a run of many months prints."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monthlypost.build import build
+from monthlypost.workspace import Workspace
+
+from .conftest import edit, run, snapshot
+
+
+def add_months(root: Path, count: int) -> list[str]:
+    """``count`` more months, copies of the example month under other titles, oldest first."""
+    source = root / "campaigns/2024-04"
+    made = []
+    for number in range(count):
+        month = f"{2020 + number // 12}-{number % 12 + 1:02d}"
+        target = root / "campaigns" / month
+        target.mkdir()
+        for path in source.iterdir():
+            (target / path.name).write_bytes(path.read_bytes())
+        edit(target / "topic.toml", 'title = "', f'title = "{month}: ')
+        made.append(month)
+    return made
+
+
+def test_many_months_built_in_parallel_give_the_same_bytes_in_the_same_order(example, tmp_path):
+    months = [*add_months(example, 20), "2024-04"]
+    serial = list(build(Workspace(example), months, tmp_path / "serial", parallel=False))
+    parallel = list(build(Workspace(example), months, tmp_path / "parallel", parallel=True))
+    assert [o.month for o in parallel] == months == [o.month for o in serial]
+    assert {o.status for o in parallel} == {"built"}
+    assert snapshot(tmp_path / "parallel") == snapshot(tmp_path / "serial")
+    assert [o.files for o in parallel] == [o.files for o in serial]
+
+
+def test_parallel_builds_report_each_months_errors_in_order(example, tmp_path):
+    months = add_months(example, 17)
+    edit(example / f"campaigns/{months[3]}/topic.toml", "https://youtu.be/hipPain2404", "https://vimeo.com/1")
+    outcomes = list(build(Workspace(example), months, tmp_path / "out", parallel=True))
+    assert [o.month for o in outcomes] == months
+    assert [o.status for o in outcomes].count("failed") == 1
+    assert outcomes[3].status == "failed"
+    assert "vimeo" in str(outcomes[3].problems[0])
+
+
+def test_a_run_of_many_months_ends_with_one_summary_line(example):
+    add_months(example, 2)
+    result = run("build", "--all")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1] == "built 3, up to date 0, failed 0"
+    edit(example / "campaigns/2020-02/topic.toml", "https://youtu.be/hipPain2404", "https://vimeo.com/1")
+    result = run("build", "--all")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1] == "built 0, up to date 2, failed 1"
+    result = run("check", "--all")
+    assert result.stdout.splitlines()[-1] == "ok 2, failed 1"
+    assert run("build", "2024-04").stdout == "2024-04: up to date in dist/2024-04 (--force rebuilds it)\n"
+
+
+def at_a_terminal(root: Path, *args: str) -> str:
+    """monthlypost ARGS with a terminal (a pty) for its output."""
+    main, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "monthlypost", *args], cwd=root, stdout=terminal, stderr=terminal, stdin=terminal
+    ) as child:
+        os.close(terminal)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the child has gone and closed its end
+                break
+            if not chunk:
+                break
+            out += chunk
+        child.wait(timeout=60)
+    os.close(main)
+    return out.decode()
+
+
+def test_at_a_terminal_a_progress_bar_shows_and_up_to_date_months_are_only_counted(example):
+    add_months(example, 3)
+    run("build", "--all")
+    edit(example / "campaigns/2020-02/script.md", "Enjoy the video.", "Enjoy the video!")
+    shown = at_a_terminal(example, "build", "--all")
+    assert re.search(r"Building\s+\[#+\]\s+4/4", shown), shown
+    assert "2020-02: built dist/2020-02" in shown
+    assert "up to date in" not in shown
+    assert shown.rstrip().endswith("built 1, up to date 3, failed 0")
+
+
+def test_elsewhere_no_progress_bar(example):
+    add_months(example, 3)
+    result = run("build", "--all")
+    assert "Building" not in result.output and "[#" not in result.output
+
+
+def test_compiled_templates_are_kept_signed_and_a_planted_one_is_never_run(example, tmp_path):
+    assert run("build", "2024-04").exit_code == 0
+    (cache,) = (example / ".monthlypost/cache").iterdir()
+    files = sorted(cache.glob("*.code"))
+    assert len(files) == 5  # the five templates, compiled once and kept
+    marker = tmp_path / "planted-code-ran"
+    planted = compile(f"open({str(marker)!r}, 'w').close()", "<planted>", "exec")
+    import marshal
+
+    for path in files:  # what a hostile workspace could ship: valid layout, no valid signature
+        data = path.read_bytes()
+        checksum = data[32:].partition(b"\n")[0]
+        path.write_bytes(b"\0" * 32 + checksum + b"\n" + marshal.dumps(planted))
+    edit(example / "campaigns/2024-04/script.md", "Enjoy the video.", "Enjoy the video!")
+    assert run("build", "2024-04").exit_code == 0
+    assert not marker.exists()
+    assert "Enjoy the video!" in (example / "dist/2024-04/post.html").read_text()
+
+
+def test_a_template_change_is_seen_through_the_cache(example):
+    run("build", "2024-04")
+    (example / "templates").mkdir()
+    (example / "templates/youtube.txt").write_text("{{ summary }}\nFirst.\n")
+    run("build", "2024-04")
+    assert "First." in (example / "dist/2024-04/youtube.txt").read_text()
+    (example / "templates/youtube.txt").write_text("{{ summary }}\nSecond.\n")
+    run("build", "2024-04")
+    assert "Second." in (example / "dist/2024-04/youtube.txt").read_text()
+
+
+def test_an_unchanged_rebuild_leaves_the_files_as_they_were(example):
+    run("build", "2024-04")
+    before = {p.name: p.stat().st_mtime_ns for p in (example / "dist/2024-04").iterdir()}
+    assert run("build", "2024-04", "--force").stdout == "2024-04: built dist/2024-04\n"
+    assert {p.name: p.stat().st_mtime_ns for p in (example / "dist/2024-04").iterdir()} == before
+
+
+IMPORTS = (
+    "import sys\nfrom monthlypost.cli import cli\n"
+    "try: cli({args})\nexcept SystemExit: pass\n"
+    "print('LOADED', ' '.join(sorted(sys.modules)))"
+)
+
+
+@pytest.mark.parametrize(
+    "args, absent",
+    [
+        (["--help"], ["monthlypost.workspace", "monthlypost.config", "jinja2", "markdown_it", "pathlib"]),
+        (["--version"], ["monthlypost.workspace", "jinja2", "markdown_it"]),
+        (["list"], ["jinja2", "markdown_it", "mjml", "css_inline", "monthlypost.config", "multiprocessing"]),
+        (["build"], ["jinja2", "markdown_it", "mjml", "monthlypost.config", "multiprocessing"]),  # up to date
+    ],
+)
+def test_each_command_imports_only_what_it_uses(example, args, absent):
+    run("build", "2024-04")
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS.format(args=args)], cwd=example, capture_output=True, text=True
+    )
+    loaded = set(done.stdout.split("LOADED ")[-1].split())
+    assert not loaded & set(absent), loaded & set(absent)
+
+
+def test_the_benchmark_script_runs(tmp_path):
+    """CI runs benchmarks/run.py only as this smoke test: its figures are not asserted (machines are noisy)."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).parent.parent / "benchmarks/run.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "one month, every file" in done.stdout and "12 months, nothing changed" in done.stdout
+    assert re.search(r"≤ 1\.25× import floor\s+(met|NOT MET)", done.stdout)
