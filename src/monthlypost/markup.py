@@ -159,6 +159,17 @@ def fill(text: str, width: int = 72, first: str = "", rest: str = "") -> str:
         return textwrap.fill(
             text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
         )
+    if text and text[0] != " " and text[-1] != " " and "  " not in text:  # words and single spaces: the usual
+        words = text.split(" ")
+        lines, line, room = [], words[0], width - len(first)
+        for word in words[1:]:
+            if len(line) + 1 + len(word) <= room:
+                line += " " + word
+            else:
+                lines.append(line)
+                line, room = word, width - len(rest)
+        lines.append(line)
+        return "\n".join([first + lines[0], *(rest + line for line in lines[1:])])
     chunks = [chunk for chunk in _WORDS.split(text) if chunk]
     chunks.reverse()
     lines: list[str] = []
