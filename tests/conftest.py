@@ -16,6 +16,22 @@ from monthlypost.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
+# The months whose outputs are kept in tests/golden/NAME/: the example month, and a month in
+# tests/workspaces/knee/ that uses every setting and construct that changes an output.
+GOLDEN_MONTHS = {"2024-04": (REPO, "2024-04"), "knee-2024-05": (REPO / "tests/workspaces/knee", "2024-05")}
+
+
+def built_golden(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A golden month built in a copy of its workspace; its output folder."""
+    workspace, month = GOLDEN_MONTHS[name]
+    root = tmp_path / "golden-workspace"
+    root.mkdir()
+    shutil.copy(workspace / "monthlypost.toml", root / "monthlypost.toml")
+    shutil.copytree(workspace / "campaigns", root / "campaigns")
+    monkeypatch.chdir(root)
+    result = run("build", month)
+    assert result.exit_code == 0, result.output
+    return root / "dist" / month
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -11,7 +11,7 @@ import pytest
 from monthlypost import outputs
 from monthlypost.markup import parser
 
-from .conftest import GOLDEN, edit, run, snapshot, write
+from .conftest import GOLDEN, GOLDEN_MONTHS, built_golden, edit, run, snapshot, write
 
 OUT = Path("dist/2024-04")
 GOLDEN_FILES = ["post.html", "post.md", "youtube.txt", "newsletter.mjml", "newsletter.txt"]
@@ -23,11 +23,12 @@ def normalise(name: str, text: str) -> str:
 
 
 @pytest.mark.parametrize("name", GOLDEN_FILES)
-def test_the_example_month_matches_its_golden_file(example, name, regen_golden):
+@pytest.mark.parametrize("golden_month", GOLDEN_MONTHS)
+def test_the_golden_months_match_their_golden_files(golden_month, name, regen_golden, tmp_path, monkeypatch):
     """Regenerate with: python -m pytest tests/test_build.py --regen-golden"""
-    assert run("build", "2024-04").exit_code == 0
-    text = normalise(name, (example / OUT / name).read_text("utf-8"))
-    golden = GOLDEN / "2024-04" / name
+    out = built_golden(golden_month, tmp_path, monkeypatch)
+    text = normalise(name, (out / name).read_text("utf-8"))
+    golden = GOLDEN / golden_month / name
     if regen_golden:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(text, "utf-8")
@@ -257,10 +258,10 @@ def test_post_html_is_a_whole_page_with_its_metadata(example):
     assert iframes[0]["title"] == "Why Your Hip Pain Keeps Coming Back"
 
     assert [t for t, a in page.tags if t == "script"] == ["script"]
-    video = json.loads(page.scripts[0])
-    assert video["@type"] == "VideoObject"
+    post, video = json.loads(page.scripts[0])["@graph"]
+    assert post["@type"] == "BlogPosting" and video["@type"] == "VideoObject"
     assert video["name"] == "Why Your Hip Pain Keeps Coming Back"
-    assert video["uploadDate"] == "2024-04-01"
+    assert video["uploadDate"] == "2024-04-01T09:00:00+00:00"
     assert video["embedUrl"] == "https://www.youtube-nocookie.com/embed/hipPain2404"
     assert video["thumbnailUrl"] == ["https://i.ytimg.com/vi/hipPain2404/hqdefault.jpg"]
     assert [(c["name"], c["startOffset"], c.get("endOffset")) for c in video["hasPart"]] == [
@@ -283,7 +284,8 @@ def test_no_text_can_break_out_of_the_json_ld(example):
     run("build")
     page = Page((example / OUT / "post.html").read_text())
     assert [t for t, a in page.tags if t == "script"] == ["script"]
-    assert json.loads(page.scripts[0])["description"].startswith("</script><script>alert(1)</script>")
+    for item in json.loads(page.scripts[0])["@graph"]:
+        assert item["description"].startswith("</script><script>alert(1)</script>")
 
 
 def test_publish_date_and_slug_can_be_set(example):

@@ -136,7 +136,13 @@ def test_the_eml_reads_back_exactly_under_the_strict_policy(subject, name, text)
 
     from monthlypost.render.email import message
 
-    settings = SimpleNamespace(from_address="pat@example.com", from_name=name, reply_to="desk@example.com")
+    settings = SimpleNamespace(
+        from_address="pat@example.com",
+        from_name=name,
+        reply_to="desk@example.com",
+        author=SimpleNamespace(timezone="UTC"),
+        email=SimpleNamespace(provider="mailchimp", unsubscribe_url=None),
+    )
     campaign = SimpleNamespace(subject=subject, publish_date=__import__("datetime").date(2024, 4, 1), month="2024-04")
     raw = message(settings, campaign, text, "<p>" + text + "</p>")
 

@@ -29,9 +29,12 @@ from monthlypost.video import (
     Chapter,
     VideoLinkError,
     chapter_problems,
+    chapters_within,
+    duration_problems,
     hashtag_name,
     hashtag_problems,
     parse_chapter,
+    parse_duration,
     video_id,
 )
 
@@ -93,6 +96,7 @@ class Topic:
         default=None, metadata=rule(pattern(_SLUG, "made of lower-case letters, digits and single hyphens"))
     )
     excerpt: int | None = field(default=None, metadata=rule(at_least(1, "a number of paragraphs, 1 or more")))
+    duration: str | None = field(default=None, metadata=rule(duration_problems))
 
 
 @dataclass(repr=False, eq=False)
@@ -126,6 +130,11 @@ class Campaign:
     def hashtags(self) -> list[str]:
         """Without '#', as written."""
         return [hashtag_name(tag) or tag for tag in self.topic.hashtags]
+
+    @property
+    def duration(self) -> int | None:
+        """The video's length in seconds, when topic.toml gives it."""
+        return parse_duration(self.topic.duration) if self.topic.duration else None
 
     @property
     def title(self) -> str:
@@ -168,6 +177,10 @@ def read_campaign(month: str, files: MonthFiles, problems: Problems) -> Campaign
         problems.extend(err.problems)
         data = None
     topic = read_table(Topic, data, topic_path, problems) if data is not None else None
+    if topic is not None and topic.duration and topic.chapters:
+        chapters = [parse_chapter(line) for line in topic.chapters]
+        for finding in chapters_within(chapters, parse_duration(topic.duration)):
+            problems.error(topic_path, f"chapters: {finding}")
     script = read_script(files, problems)
     images = check_references(script, files, problems) if script is not None else []
     if topic is None or script is None or problems.errors_since(start):
@@ -207,6 +220,9 @@ def check_references(script: Script, files: MonthFiles, problems: Problems) -> l
     """Warn about links readers cannot follow; list the local images under the names they are copied as."""
     path = files.folder / SCRIPT_NAME
     images = []
+    for ref in script.dropped:
+        shown = ref.url if len(ref.url) <= 40 else ref.url[:39] + "…"
+        problems.warn(path, f"line {ref.line}: {ref.kind} '{shown}' is not a web address, so only its text is kept")
     for ref in script.references():
         where = f"line {ref.line}: "
         if ref.kind == "image" and not ref.text.strip():

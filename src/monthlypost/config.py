@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
+from monthlypost.colors import AA, WHITE, contrast
 from monthlypost.errors import Problems
 from monthlypost.tables import (
     Warn,
@@ -86,6 +87,30 @@ def web_address(url: str) -> Iterable[str]:
         yield Warn(f"'{url}' is not https://; browsers and mail clients may flag it")
 
 
+def accent_color(color: str) -> Iterable[str]:
+    if not _COLOR.fullmatch(color):
+        yield f"'{color}' is not a colour like #2a7ab0"
+        return
+    ratio = contrast(color, WHITE)
+    if ratio < AA:
+        yield Warn(
+            f"'{color}' has a contrast of {ratio:.1f}:1 with white, under the 4.5:1 that WCAG asks of text: links "
+            "in it, and white text on it (the email's buttons), are hard to read; choose a darker colour"
+        )
+
+
+def time_zone(name: str) -> Iterable[str]:
+    """An IANA time zone name, like 'America/Los_Angeles' (Windows has its names from the tzdata package)."""
+    if name == "UTC":
+        return
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):
+        yield f"'{name}' is not a time zone; use a name like 'America/Los_Angeles' or 'Europe/Paris'"
+
+
 def email_address(value: str) -> Iterable[str]:
     if not EMAIL_ADDRESS.fullmatch(value):
         yield f"'{value}' is not an email address"
@@ -122,6 +147,7 @@ class Author:
     website: str | None = field(default=None, metadata=rule(web_address))
     postal_address: str | None = field(default=None, metadata=rule(lines="many"))
     language: str = field(default="en", metadata=rule(pattern(_LANGUAGE, "a language tag like 'en' or 'en-US'")))
+    timezone: str = field(default="UTC", metadata=rule(time_zone))
 
 
 @table
@@ -143,7 +169,7 @@ class Email:
     from_address: str | None = field(default=None, metadata=rule(email_address))
     reply_to: str | None = field(default=None, metadata=rule(email_address))
     unsubscribe_url: str | None = field(default=None, metadata=rule(web_address))
-    accent_color: str = field(default="#2a7ab0", metadata=rule(pattern(_COLOR, "a colour like #2a7ab0")))
+    accent_color: str = field(default="#2a7ab0", metadata=rule(accent_color))
     utm: bool = False
 
 

@@ -2,7 +2,7 @@
 
 Raw HTML is never recognised (it stays text, escaped in HTML output), and
 links or images to javascript:, vbscript:, file: or data: addresses are not
-made into links at all.
+made into links at all: their text stays, as text (an image's alt text).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False, "maxNesting": NESTING_LIMIT})
-    md.validateLink = lambda url: not _UNSAFE_SCHEME.match(url)  # type: ignore[method-assign]
+    # Every link is parsed, so that an unsafe one can be dropped leaving its text, not its Markdown source.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
     return md
 
 
@@ -53,6 +54,10 @@ class Script:
 
         self.source = source
         tokens = parser().parse(source)
+        self.dropped: list[Reference] = []  # links and images to unsafe addresses, left out
+        for token in tokens:
+            if token.type == "inline" and token.children:
+                token.children = _safe(token.children, (token.map or (0, 0))[0] + 1, self.dropped)
         self.tokens = tokens
         self.tree = SyntaxTreeNode(tokens)
         # The 1-based line where nesting reached markdown-it's limit (and text would be lost), if it did.
@@ -111,6 +116,26 @@ class Script:
 
     def markdown(self) -> str:
         return MarkdownWriter().blocks(self.blocks)
+
+
+def _safe(children: list[Token], line: int, dropped: list[Reference]) -> list[Token]:
+    """Inline tokens without links or images to unsafe addresses: a link's text stays, an image becomes its alt."""
+    from markdown_it.token import Token
+
+    kept, inside_dropped = [], False
+    for token in children:
+        if token.type == "link_open" and _UNSAFE_SCHEME.match(str(token.attrs.get("href", ""))):
+            dropped.append(Reference("link", str(token.attrs["href"]), "", line))
+            inside_dropped = True  # links do not nest: the next link_close is this one's
+        elif token.type == "link_close" and inside_dropped:
+            inside_dropped = False
+        elif token.type == "image" and _UNSAFE_SCHEME.match(str(token.attrs.get("src", ""))):
+            dropped.append(Reference("image", str(token.attrs["src"]), token.content, line))
+            if token.content:
+                kept.append(Token("text", "", 0, content=token.content))
+        else:
+            kept.append(token)
+    return kept
 
 
 _ADDRESS = {"link_open": ("link", "href"), "image": ("image", "src")}
@@ -272,7 +297,12 @@ _MD_LINE_START = re.compile(r"^(\s*(?:\d+(?=[.)]))?)([#+=|.)-])", re.MULTILINE)
 
 
 def escape_markdown(text: str) -> str:
-    """Text that Markdown shows as written, never as markup or HTML."""
+    """Text that Markdown shows as written, never as markup or HTML, wherever it is put: inline, or at the
+    start of a line, where '# ', '1. ', '- ' or '---' would make a heading, a list or a rule."""
+    return _MD_LINE_START.sub(r"\1\\\2", _escape_inline(text))
+
+
+def _escape_inline(text: str) -> str:
     return _MD_ESCAPE.sub(r"\\\1", text)
 
 
@@ -286,7 +316,7 @@ class MarkdownWriter(TextWriter):
     def span(self, node: SyntaxTreeNode) -> str:
         kind = node.type
         if kind == "text":
-            return escape_markdown(node.content)
+            return _escape_inline(node.content)  # the start of a line is escaped when lines are known (wrap)
         if kind == "softbreak":
             return "\n"
         if kind == "hardbreak":
@@ -302,7 +332,7 @@ class MarkdownWriter(TextWriter):
         if kind == "link":
             return f"[{self.inline(node)}]({markdown_url(str(node.attrs['href']))}{_md_title(node)})"
         if kind == "image":
-            alt = escape_markdown(_plain(node))
+            alt = _escape_inline(_plain(node))
             return f"![{alt}]({markdown_url(str(node.attrs['src']))}{_md_title(node)})"
         raise AssertionError(f"unexpected Markdown inline {kind}")
 

@@ -95,8 +95,21 @@ class Chapter(NamedTuple):
     def timestamp(self) -> str:
         return self.line.split(maxsplit=1)[0]
 
+    @property
+    def iso(self) -> str:
+        """The start as an ISO 8601 duration, for <time datetime>: 'PT1M5S'."""
+        return iso_duration(self.seconds)
 
-_CHAPTER = re.compile(r"(?:([0-9]+):)?([0-9]{1,2}):([0-9]{2})[ \t]+(\S.*)")
+
+_TIME = r"(?:([0-9]+):)?([0-9]{1,2}):([0-9]{2})"
+_CHAPTER = re.compile(_TIME + r"[ \t]+(\S.*)")
+_DURATION = re.compile(_TIME)
+
+
+def _seconds(hours: str | None, minutes: str, seconds: str, written: str) -> int:
+    if int(seconds) > 59 or (hours is not None and int(minutes) > 59):
+        raise ValueError(f"'{written}' has an impossible time")
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
 
 
 def parse_chapter(line: str) -> Chapter:
@@ -105,9 +118,46 @@ def parse_chapter(line: str) -> Chapter:
     if not match:
         raise ValueError(f"'{line}' is not a chapter like '1:05 Title'")
     hours, minutes, seconds, label = match.groups()
-    if int(seconds) > 59 or (hours is not None and int(minutes) > 59):
-        raise ValueError(f"'{line}' has an impossible time")
-    return Chapter(line.strip(), int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds), label)
+    return Chapter(line.strip(), _seconds(hours, minutes, seconds, line), label)
+
+
+def parse_duration(text: str) -> int:
+    """'12:34' or '1:02:03' → seconds."""
+    match = _DURATION.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"'{text}' is not a length like '12:34' or '1:02:03'")
+    return _seconds(*match.groups(), text)
+
+
+def iso_duration(seconds: int) -> str:
+    """75 → 'PT1M15S'; 0 → 'PT0S' (ISO 8601, as HTML's <time> and schema.org take it)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{hours}H" if hours else "", f"{minutes}M" if minutes else "", f"{seconds}S" if seconds else ""]
+    return "PT" + ("".join(parts) or "0S")
+
+
+def duration_problems(text: str) -> Iterator[str]:
+    try:
+        if parse_duration(text) == 0:
+            yield "must be longer than 0:00"
+    except ValueError as err:
+        yield str(err)
+
+
+def chapters_within(chapters: list[Chapter], duration: int) -> Iterator[str]:
+    """Chapters against the video's length: each starts before the end, the last lasts 10 seconds or more."""
+    for chapter in chapters:
+        if chapter.seconds >= duration:
+            yield f"'{chapter.line}' starts after the video ends (duration {_clock(duration)})"
+            return
+    if chapters and duration - chapters[-1].seconds < 10:
+        yield f"'{chapters[-1].line}' lasts under 10 seconds before the end (YouTube needs 10 or more for each)"
+
+
+def _clock(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def chapter_problems(lines: list[str]) -> Iterator[str]:

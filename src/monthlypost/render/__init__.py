@@ -7,6 +7,7 @@ override can ``{% extends "default/post.html" %}`` and change one block.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from markupsafe import Markup
 
 from monthlypost import __version__
 from monthlypost.campaign import Campaign
+from monthlypost.colors import TINT, readable_on
 from monthlypost.config import Settings
 from monthlypost.errors import Problem
 from monthlypost.markup import escape_markdown, fill, markdown_url
@@ -161,15 +163,58 @@ def merged_hashtags(campaign: Campaign, settings: Settings) -> list[str]:
     return list(seen.values())
 
 
+def published(settings: Settings, campaign: Campaign) -> datetime.datetime:
+    """When the month is published: its date at 9 in the morning, in the author's time zone."""
+    zone: datetime.tzinfo = datetime.UTC
+    if settings.author.timezone != "UTC":
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(settings.author.timezone)
+    return datetime.datetime.combine(campaign.publish_date, datetime.time(9, 0), tzinfo=zone)
+
+
+# The country Open Graph pairs with a language written alone (its og:locale is language_COUNTRY).
+_COUNTRIES = {
+    "en": "US",
+    "ja": "JP",
+    "zh": "CN",
+    "ko": "KR",
+    "sv": "SE",
+    "da": "DK",
+    "el": "GR",
+    "he": "IL",
+    "uk": "UA",
+    "cs": "CZ",
+    "vi": "VN",
+    "hi": "IN",
+    "ar": "AR",
+    "fa": "IR",
+    "nb": "NO",
+    "ca": "ES",
+}
+
+
+def og_locale(language: str) -> str:
+    """A language tag as Open Graph writes it: 'en' → 'en_US', 'en-GB' → 'en_GB', 'zh-Hant-TW' → 'zh_TW'."""
+    parts = language.split("-")
+    base = parts[0].lower()
+    region = next((p.upper() for p in parts[1:] if len(p) == 2 or p.isdigit()), None)
+    return f"{base}_{region or _COUNTRIES.get(base, base.upper())}"
+
+
 def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
     """Everything a template may use. Templates see plain values, never files."""
     vid = campaign.video_id
     topic = campaign.topic
+    accent = settings.email.accent_color
     return {
         "version": __version__,
         "month": campaign.month,
         "language": settings.author.language,
-        "accent_color": settings.email.accent_color,
+        "locale": og_locale(settings.author.language),
+        "accent_color": accent,
+        "accent_on_tint": readable_on(accent, TINT),  # links and timestamps on the tinted panels
+        "tint_color": TINT,
         "title": campaign.title,
         "summary": topic.summary,
         "subject": campaign.subject,
@@ -181,6 +226,8 @@ def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
         "cta": topic.cta,
         "slug": campaign.slug,
         "date": campaign.publish_date,
+        "published": published(settings, campaign),
+        "duration": campaign.duration,
         "post_url": settings.blog.post_url(campaign.slug, campaign.month),
         "video": {
             "id": vid,

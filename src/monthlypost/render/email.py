@@ -22,7 +22,7 @@ from markupsafe import Markup
 from monthlypost.campaign import Campaign
 from monthlypost.config import EMAIL_PROVIDERS, Settings, split_url
 from monthlypost.errors import MonthlypostError, Problems
-from monthlypost.render import Link, tidy
+from monthlypost.render import Link, published, tidy
 
 GMAIL_CLIP_BYTES = 102_000  # Gmail clips a message whose HTML is about this size or more
 SUBJECT_MAX = 60
@@ -168,7 +168,7 @@ def compile_mjml(source: str) -> str:
     import css_inline
     import mjml
 
-    compiled = mjml.mjml2html(source, disable_comments=True)
+    compiled = mjml.mjml2html(source, disable_comments=True, fonts={})  # no web font: a request on every open
     inliner = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
     return inliner.inline(compiled).rstrip("\n") + "\n"
 
@@ -241,13 +241,17 @@ def message(settings: Settings, campaign: Campaign, text: str, html_body: str) -
     assert sender is not None, "email_context() makes a missing sender an error"
     digest = hashlib.sha256((text + html_body).encode("utf-8")).hexdigest()[:20]
     boundary = f"monthlypost-{digest}"
-    day = campaign.publish_date
+    when = published(settings, campaign)
+    offset = when.strftime("%z")
+    reply_to = settings.reply_to
     headers = [
         header("Subject", campaign.subject),
         mailbox("From", settings.from_name, sender),
-        *([mailbox("Reply-To", settings.from_name, settings.reply_to)] if settings.reply_to else []),
-        f"Date: {_DAYS[day.weekday()]}, {day.day:02d} {_MONTHS[day.month - 1]} {day.year} 09:00:00 +0000",
+        # only where it differs: Reply-To repeating From is a spam signal (SpamAssassin's REPLYTO_WITHOUT_TO_CC)
+        *([mailbox("Reply-To", settings.from_name, reply_to)] if reply_to and reply_to.lower() != sender.lower() else []),
+        f"Date: {_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year} 09:00:00 {offset}",
         f"Message-ID: <monthlypost.{campaign.month}.{digest}@{sender.rsplit('@', 1)[-1]}>",
+        *list_unsubscribe(settings),
         "X-Mailer: monthlypost",
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"',
@@ -260,6 +264,16 @@ def message(settings: Settings, campaign: Campaign, text: str, html_body: str) -
     ]
     closing = f"--{boundary}--\r\n".encode("ascii")
     return "\r\n".join(headers).encode("ascii") + b"\r\n\r\n" + b"\r\n".join([*parts, closing])
+
+
+def list_unsubscribe(settings: Settings) -> list[str]:
+    """RFC 2369 and RFC 8058 headers, which Gmail and Yahoo ask of bulk senders, where the address is known
+    (provider = "generic"; a mail provider adds its own when it sends)."""
+    url = settings.email.unsubscribe_url
+    if settings.email.provider != "generic" or not url:
+        return []
+    one_click = ["List-Unsubscribe-Post: List-Unsubscribe=One-Click"] if url.lower().startswith("https://") else []
+    return [f"List-Unsubscribe: <{url}>", *one_click]
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
