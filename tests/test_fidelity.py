@@ -373,3 +373,11 @@ def test_a_dropped_link_shows_its_words_not_its_markdown(example):
         text = (example / OUT / name).read_text()
         assert "Enjoy the video." in text.replace("=\n", ""), name
         assert "javascript" not in text and "](" not in text.split("Enjoy", 1)[1].split("\n", 1)[0], name
+
+
+def test_post_md_says_where_the_post_lives_as_a_path_static_site_generators_take(example):
+    edit(example / SETTINGS, "[email]", '[blog]\nurl = "https://www.livepainfreeprocess.com/blog/{slug}/"\n\n[email]')
+    run("build", "2024-04")
+    front = (example / OUT / "post.md").read_text().split("---\n")[1]
+    assert 'url: "/blog/why-your-hip-pain-keeps-coming-back/"\n' in front  # Hugo: a path, never https://…
+    assert 'permalink: "/blog/why-your-hip-pain-keeps-coming-back/"\n' in front  # Jekyll, Eleventy

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
@@ -207,6 +208,7 @@ def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
     vid = campaign.video_id
     topic = campaign.topic
     accent = settings.email.accent_color
+    post_url = settings.blog.post_url(campaign.slug, campaign.month)
     return {
         "version": __version__,
         "month": campaign.month,
@@ -228,7 +230,8 @@ def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
         "date": campaign.publish_date,
         "published": published(settings, campaign),
         "duration": campaign.duration,
-        "post_url": settings.blog.post_url(campaign.slug, campaign.month),
+        "post_url": post_url,
+        "post_path": urlsplit(post_url).path if post_url else None,
         "video": {
             "id": vid,
             "url": watch_url(vid),
