@@ -118,3 +118,32 @@ def run_as_user(*args: str) -> subprocess.CompletedProcess[str]:
     """monthlypost ARGS in a new process, as an ordinary user (see ordinary_user)."""
     command = [*ordinary_user(), sys.executable, "-m", "monthlypost", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",  # as root, as CI runs
+    "--disable-gpu",
+    "--disable-background-networking",  # no calls home: this machine reaches no host but its own
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (no browser download). Missing: a failure in CI, else a skip."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not Path(CHROMIUM).exists():
+        reason = "needs Chromium at /usr/bin/chromium (apt-get install chromium) and playwright (pip install -e '.[test]')"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()

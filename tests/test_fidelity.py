@@ -27,7 +27,7 @@ from .conftest import GOLDEN, GOLDEN_MONTHS, REPO, built_golden, edit, run
 OUT = Path("dist/2024-04")
 TOPIC = "campaigns/2024-04/topic.toml"
 SETTINGS = "monthlypost.toml"
-INSTALL = "install them with: apt-get install default-jre-headless && npm install vnu-jar mjml (in the repository)"
+INSTALL = "install them with: apt-get install default-jre-headless && npm install vnu-jar mjml axe-core (in the repository)"
 
 
 def tool(path: Path, *needs: str) -> Path:
@@ -381,3 +381,25 @@ def test_post_md_says_where_the_post_lives_as_a_path_static_site_generators_take
     front = (example / OUT / "post.md").read_text().split("---\n")[1]
     assert 'url: "/blog/why-your-hip-pain-keeps-coming-back/"\n' in front  # Hugo: a path, never https://…
     assert 'permalink: "/blog/why-your-hip-pain-keeps-coming-back/"\n' in front  # Jekyll, Eleventy
+
+
+# --- Accessibility, as axe-core in Chromium judges it ----------------------------------------------------
+
+
+@pytest.mark.parametrize("month", GOLDEN_MONTHS)
+@pytest.mark.parametrize("name", ["post.html", "newsletter.html"])
+def test_axe_finds_no_serious_violation(browser, month, name, tmp_path, monkeypatch):
+    axe = tool(REPO / "node_modules/axe-core/axe.min.js")
+    out = built_golden(month, tmp_path, monkeypatch)
+    page = browser.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    page.goto((out / name).as_uri())
+    page.add_script_tag(content=axe.read_text())
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, where: v.nodes.map(n => n.html.slice(0, 120))}))"
+    )
+    page.close()
+    assert [v for v in found if v["impact"] in ("serious", "critical")] == []
+    if name == "post.html":  # a page of ours: not even a moderate one
+        assert found == []
