@@ -1,6 +1,7 @@
-"""Screenshots of the example month's newsletter at desktop and phone widths, for the README.
+"""Screenshots for the README: the example month's newsletter at desktop and phone widths, and the preview.
 
-Run from the repository:  python docs/screenshots.py   (needs Chromium: Debian's `chromium` package)
+Run from the repository:  python docs/screenshots.py   (needs Chromium: Debian's `chromium` package;
+the preview's needs Playwright too: pip install -e '.[test]')
 
 The example's video id is a stand-in, so YouTube has no thumbnail for it: the
 screenshots show a drawn stand-in in its place. Everything else is the
@@ -104,6 +105,34 @@ def main() -> None:
                 check=True,
             )
             print(f"wrote {target.relative_to(REPO)} ({width}×{height})")
+        preview_shot(workspace, browser)
+
+
+def preview_shot(workspace: Path, browser: str) -> None:
+    """`monthlypost preview` on the email, as a browser shows it."""
+    from playwright.sync_api import sync_playwright
+
+    from monthlypost.preview import Preview
+    from monthlypost.preview.server import start
+
+    preview = Preview(workspace, "2024-04")
+    server = start(preview, 8600)
+    target = REPO / "docs/preview.png"
+    try:
+        with sync_playwright() as playwright:
+            flags = [flag for flag in CHROMIUM_FLAGS if flag != "--headless"]
+            chrome = playwright.chromium.launch(executable_path=browser, args=flags)
+            page = chrome.new_page(viewport={"width": 1280, "height": 900})
+            page.route("https://i.ytimg.com/**", lambda route: route.fulfill(body=STAND_IN, content_type="image/svg+xml"))
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/#email")
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(target))
+            chrome.close()
+    finally:
+        preview.stop()
+        server.shutdown()
+        server.server_close()
+    print(f"wrote {target.relative_to(REPO)} (1280×900)")
 
 
 if __name__ == "__main__":

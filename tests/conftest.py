@@ -139,7 +139,9 @@ def browser():
     except ImportError:
         sync_playwright = None
     if sync_playwright is None or not Path(CHROMIUM).exists():
-        reason = "needs Chromium at /usr/bin/chromium (apt-get install chromium) and playwright (pip install -e '.[test]')"
+        reason = (
+            "needs Chromium at /usr/bin/chromium (apt-get install chromium) and playwright (pip install -e '.[test]')"
+        )
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)

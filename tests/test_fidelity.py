@@ -27,7 +27,9 @@ from .conftest import GOLDEN, GOLDEN_MONTHS, REPO, built_golden, edit, run
 OUT = Path("dist/2024-04")
 TOPIC = "campaigns/2024-04/topic.toml"
 SETTINGS = "monthlypost.toml"
-INSTALL = "install them with: apt-get install default-jre-headless && npm install vnu-jar mjml axe-core (in the repository)"
+INSTALL = (
+    "install them with: apt-get install default-jre-headless && npm install vnu-jar mjml axe-core (in the repository)"
+)
 
 
 def tool(path: Path, *needs: str) -> Path:

@@ -152,10 +152,11 @@ IMPORTS = (
 @pytest.mark.parametrize(
     "args, absent",
     [
-        (["--help"], ["monthlypost.workspace", "monthlypost.config", "jinja2", "markdown_it", "pathlib"]),
+        (["--help"], ["monthlypost.workspace", "monthlypost.config", "jinja2", "markdown_it", "pathlib", "watchfiles"]),
         (["--version"], ["monthlypost.workspace", "jinja2", "markdown_it"]),
         (["list"], ["jinja2", "markdown_it", "mjml", "css_inline", "monthlypost.config", "multiprocessing"]),
         (["build"], ["jinja2", "markdown_it", "mjml", "monthlypost.config", "multiprocessing"]),  # up to date
+        (["build", "--force"], ["watchfiles", "http.server", "monthlypost.preview", "googleapiclient"]),
     ],
 )
 def test_each_command_imports_only_what_it_uses(example, args, absent):

@@ -18,6 +18,8 @@ def test_the_wheel_ships_the_templates_and_builds_a_workspace(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for template in (REPO / "templates").iterdir():
         assert f"monthlypost/templates/{template.name}" in names
+    for part in ("page.html", "preview.css", "preview.js"):  # the preview's own page
+        assert f"monthlypost/preview/{part}" in names
 
     env = tmp_path / "venv"
     venv.create(env, with_pip=True)

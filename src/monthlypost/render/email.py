@@ -248,7 +248,11 @@ def message(settings: Settings, campaign: Campaign, text: str, html_body: str) -
         header("Subject", campaign.subject),
         mailbox("From", settings.from_name, sender),
         # only where it differs: Reply-To repeating From is a spam signal (SpamAssassin's REPLYTO_WITHOUT_TO_CC)
-        *([mailbox("Reply-To", settings.from_name, reply_to)] if reply_to and reply_to.lower() != sender.lower() else []),
+        *(
+            [mailbox("Reply-To", settings.from_name, reply_to)]
+            if reply_to and reply_to.lower() != sender.lower()
+            else []
+        ),
         f"Date: {_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year} 09:00:00 {offset}",
         f"Message-ID: <monthlypost.{campaign.month}.{digest}@{sender.rsplit('@', 1)[-1]}>",
         *list_unsubscribe(settings),

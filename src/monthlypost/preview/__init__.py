@@ -1,0 +1,166 @@
+"""monthlypost preview: the month as its readers will see it, in a browser, rebuilt as its files change.
+
+The month is rendered in memory (dist/ is written only by ``build``) and
+served from there on 127.0.0.1 with the standard library's HTTP server; a
+watcher (watchfiles) rebuilds it when the month's folder, the workspace's
+templates or monthlypost.toml change, one rebuild at a time, rapid saves
+taken together, and open pages reload themselves through server-sent events.
+A build error replaces the page with its Error: lines until it is fixed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monthlypost.errors import MonthlypostError, Problem
+
+PORTS_TRIED = 20  # the asked-for port, else the next free one of these
+
+
+@dataclass
+class Snapshot:
+    """One build of the month, as the preview serves it."""
+
+    version: int
+    month: str
+    files: dict[str, bytes] = field(default_factory=dict)  # what it built: served under /out/
+    problems: list[Problem] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)  # what the page shows beside the outputs
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.files)
+
+
+def build_snapshot(root: Path, month: str, version: int) -> Snapshot:
+    """The month rendered from scratch (settings, templates and files read afresh), or its errors."""
+    from monthlypost.build import render_month
+    from monthlypost.render import merged_hashtags
+    from monthlypost.workspace import Workspace
+
+    snapshot = Snapshot(version, month)
+    try:
+        workspace = Workspace(root)
+        rendered = render_month(workspace, month)
+    except MonthlypostError as err:
+        snapshot.problems = err.problems
+        return snapshot
+    snapshot.problems = list(rendered.problems)
+    if not rendered.ok or rendered.campaign is None:
+        return snapshot
+    campaign, settings = rendered.campaign, workspace.settings
+    snapshot.files = rendered.files
+    snapshot.facts = {
+        "title": campaign.title,
+        "subject": campaign.subject,
+        "preheader": campaign.preheader,
+        "from_name": settings.from_name,
+        "from_address": settings.from_address,
+        "chapters": [(c.timestamp, c.label) for c in campaign.chapters],
+        "hashtags": merged_hashtags(campaign, settings),
+        "video_url": rendered.manifest["video_url"],
+    }
+    return snapshot
+
+
+class Preview:
+    """The month's newest snapshot, rebuilt on demand; waiters are told when it changes."""
+
+    def __init__(self, root: Path, month: str):
+        self.root = root
+        self.month = month
+        self.changed = threading.Condition()
+        self.stopping = threading.Event()
+        self.snapshot = build_snapshot(root, month, 1)
+        self._building = threading.Lock()
+
+    def rebuild(self) -> Snapshot:
+        with self._building:  # one rebuild at a time
+            snapshot = build_snapshot(self.root, self.month, self.snapshot.version + 1)
+            with self.changed:
+                self.snapshot = snapshot
+                self.changed.notify_all()
+        return snapshot
+
+    def wait_for_change(self, version: int, timeout: float) -> int:
+        """The snapshot's version once it is newer than ``version``, or after ``timeout`` seconds."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.snapshot.version != version or self.stopping.is_set(), timeout)
+            return self.snapshot.version
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self.changed:
+            self.changed.notify_all()
+
+    def watched(self) -> Callable[[Any, str], bool]:
+        """Which changed paths call for a rebuild: the month's folder, templates/ and monthlypost.toml."""
+        from monthlypost.workspace import CAMPAIGNS, CONFIG_NAME
+
+        settings = str(self.root / CONFIG_NAME)
+        campaigns = str(self.root / CAMPAIGNS)
+        templates = str(self.root / "templates")
+
+        def wanted(change: Any, path: str) -> bool:
+            if path in (settings, templates) or path.startswith(templates + "/"):
+                return True
+            if path.startswith(campaigns + "/"):  # this month's folder: YYYY-MM or YYYY-MM-slug
+                folder = path[len(campaigns) + 1 :].split("/", 1)[0]
+                return folder == self.month or folder.startswith(self.month + "-")
+            return False  # dist/, .monthlypost/ (the template cache), other months
+
+        return wanted
+
+    def watch(self, on_rebuild: Callable[[Snapshot], None]) -> None:
+        """Rebuild whenever a watched file changes, until stopped (runs in its own thread)."""
+        import watchfiles
+
+        for _changes in watchfiles.watch(
+            self.root,
+            watch_filter=self.watched(),
+            step=150,  # saves this close together are one change
+            debounce=1000,
+            stop_event=self.stopping,
+            raise_interrupt=False,
+        ):
+            on_rebuild(self.rebuild())
+
+
+def serve(
+    root: Path, month: str, port: int, open_browser: bool, say: Callable[[str], None]
+) -> None:  # pragma: no cover - the CLI's loop; tests drive Preview and the server directly
+    """Run the preview until Ctrl-C."""
+    from monthlypost.preview.server import start
+
+    preview = Preview(root, month)
+    server = start(preview, port)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    say(f"Previewing {month} at {url} (Ctrl-C stops it)")
+    report(preview.snapshot, say)
+    watcher = threading.Thread(target=preview.watch, args=(lambda s: report(s, say),), daemon=True)
+    watcher.start()
+    if open_browser:
+        import webbrowser
+
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    try:
+        preview.stopping.wait()
+    finally:
+        preview.stop()
+        server.shutdown()
+        server.server_close()
+
+
+def report(snapshot: Snapshot, say: Callable[[str], None]) -> None:
+    errors = [p for p in snapshot.problems if p.severity == "error"]
+    if snapshot.ok:
+        say(
+            f"{snapshot.month}: built in memory"
+            + (f" ({len(snapshot.problems)} warnings)" if snapshot.problems else "")
+        )
+    else:
+        say(f"{snapshot.month}: {len(errors)} error{'s' if len(errors) != 1 else ''}; the page shows them")

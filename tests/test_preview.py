@@ -1,0 +1,295 @@
+"""monthlypost preview (SPEC §8): the real server on 127.0.0.1, the real file watcher, a real Chromium."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from monthlypost.preview import Preview
+from monthlypost.preview.server import start
+
+from .conftest import edit, run
+
+TOPIC = "campaigns/2024-04/topic.toml"
+SCRIPT = "campaigns/2024-04/script.md"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def preview(example):
+    """The preview of the example month, served and watching its files, as `monthlypost preview` runs it."""
+    shown = Preview(example, "2024-04")
+    server = start(shown, free_port())
+    watcher = threading.Thread(target=shown.watch, args=(lambda snapshot: None,), daemon=True)
+    watcher.start()
+    time.sleep(0.3)  # the watcher is listening
+    yield shown, server.server_address[1]
+    shown.stop()
+    server.shutdown()
+    server.server_close()
+    watcher.join(timeout=10)
+
+
+def get(port: int, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """GET a path exactly as written (no normalising), with the headers a browser sends."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.putrequest("GET", path, skip_host=True)
+    connection.putheader("Host", host or f"127.0.0.1:{port}")
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, dict(response.getheaders()), body
+
+
+def wait_for(condition, timeout: float = 15) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+# --- Over HTTP ---------------------------------------------------------------------------------------------
+
+
+def test_every_view_is_served(preview):
+    shown, port = preview
+    status, headers, body = get(port, "/")
+    page = body.decode()
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    for piece in (
+        "Why Your Hip Pain Keeps Coming Back",
+        'src="/out/post.html"',
+        'src="/out/newsletter.html"',
+        "Desktop · 600 px",
+        "Phone · 375 px",
+        "Images off",
+        "of Gmail's 102.0 KB",
+        "1,030</b> of 5,000 bytes",
+        "…more",
+        "Patrick Lerouge",
+        "The back-burner reasons",
+        "IN THIS VIDEO",
+        "No warnings",
+    ):
+        assert piece in page, piece
+    assert get(port, "/out/post.html")[2] == shown.snapshot.files["post.html"]
+    assert get(port, "/out/newsletter.html")[2] == shown.snapshot.files["newsletter.html"]
+    assert get(port, "/out/newsletter.txt")[1]["Content-Type"] == "text/plain; charset=utf-8"
+    off = get(port, "/out/newsletter.html?images=off")
+    assert off[1]["Content-Security-Policy"] == "img-src 'none'"  # images off, as a mail client has them
+    for asset in ("/assets/preview.css", "/assets/preview.js"):
+        assert get(port, asset)[0] == 200
+
+
+def test_the_event_stream_gives_the_builds_version(preview):
+    shown, port = preview
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/events")
+    response = connection.getresponse()
+    assert response.getheader("Content-Type") == "text/event-stream"
+    assert response.readline() == b"retry: 500\n"
+    assert response.readline() == f"data: {shown.snapshot.version}\n".encode()
+    connection.close()
+
+
+def test_an_edit_rebuilds_the_month_in_memory_and_dist_is_left_alone(preview, example):
+    shown, port = preview
+    edit(example / SCRIPT, "Enjoy the video.", "Enjoy the video, now previewed.")
+    wait_for(lambda: shown.snapshot.version > 1 and b"now previewed" in shown.snapshot.files.get("post.html", b""))
+    assert b"now previewed" in get(port, "/out/post.html")[2]
+    assert not (example / "dist").exists()
+
+
+def test_rapid_saves_are_one_rebuild(preview, example):
+    shown, port = preview
+    for number in range(5):
+        edit(example / SCRIPT, "Enjoy the video" if number == 0 else f"Enjoy {number - 1}", f"Enjoy {number}")
+        time.sleep(0.02)
+    wait_for(lambda: b"Enjoy 4" in shown.snapshot.files.get("post.html", b""))
+    time.sleep(1)
+    assert shown.snapshot.version == 2
+
+
+def test_a_build_error_shows_in_the_page_and_the_server_recovers(preview, example):
+    shown, port = preview
+    edit(example / TOPIC, 'title = "Why', 'title = "Why\\nBroken')
+    wait_for(lambda: not shown.snapshot.ok)
+    status, _, body = get(port, "/")
+    assert status == 200
+    assert "The month does not build" in body.decode()
+    assert f"Error: {TOPIC}: title: must be one line" in body.decode()
+    assert get(port, "/out/post.html")[0] == 404  # nothing built, nothing served
+
+    edit(example / TOPIC, 'title = "Why\\nBroken', 'title = "Why')
+    wait_for(lambda: shown.snapshot.ok)
+    assert "Why Your Hip Pain" in get(port, "/")[2].decode()
+
+
+def test_templates_and_settings_are_watched_too(preview, example):
+    shown, port = preview
+    edit(example / "monthlypost.toml", "(878) 688-7378", "(878) 688-0000")
+    wait_for(lambda: b"688-0000" in shown.snapshot.files.get("youtube.txt", b""))
+    (example / "templates").mkdir()
+    (example / "templates/youtube.txt").write_text("{{ summary }}\nFrom my own template.\n")
+    wait_for(lambda: b"From my own template." in shown.snapshot.files.get("youtube.txt", b""))
+
+
+def test_files_elsewhere_do_not_rebuild_it(preview, example):
+    shown, port = preview
+    (example / "notes.txt").write_text("not the month's")
+    (example / "campaigns/2023-01").mkdir()
+    (example / "campaigns/2023-01/script.md").write_text("another month")
+    time.sleep(1.5)
+    assert shown.snapshot.version == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/out/../monthlypost.toml",
+        "/out/%2e%2e/monthlypost.toml",
+        "/out/..%2fmonthlypost.toml",
+        "/../campaigns/2024-04/topic.toml",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "//etc/passwd",
+        "/out/post.html/../../monthlypost.toml",
+        "/out/",
+        "/out",
+        "/assets/../preview/__init__.py",
+        "/assets/page.html",
+        "/campaigns/2024-04/script.md",
+        "/monthlypost.toml",
+        "/out/manifest.json/..",
+    ],
+)
+def test_only_what_it_built_is_served(preview, path):
+    shown, port = preview
+    status, _, body = get(port, path)
+    assert status == 404, path
+    assert b"toml" not in body and b"root:" not in body
+
+
+def test_another_host_name_is_refused(preview):
+    shown, port = preview
+    assert get(port, "/", host=f"attacker.example:{port}")[0] == 403
+    assert get(port, "/", host=f"localhost:{port}")[0] == 200
+
+
+def test_it_listens_on_127_0_0_1_only(preview):
+    shown, port = preview
+    with socket.socket() as other, pytest.raises(ConnectionRefusedError):
+        other.connect(("127.0.0.2", port))  # a server on 0.0.0.0 would answer here (all of 127/8 is this host)
+    with socket.socket() as loopback:
+        loopback.connect(("127.0.0.1", port))
+
+
+def test_a_taken_port_moves_to_the_next_free_one(example):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    shown = Preview(example, "2024-04")
+    server = start(shown, port)
+    try:
+        assert server.server_address[1] != port and server.server_address[1] > port
+    finally:
+        server.shutdown()
+        server.server_close()
+        taken.close()
+
+
+def test_ctrl_c_ends_it_cleanly(example):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monthlypost", "preview", "--no-open", "--port", str(port)],
+        cwd=example,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        first = process.stdout.readline()
+        assert first == f"Previewing 2024-04 at http://127.0.0.1:{port}/ (Ctrl-C stops it)\n", first
+        assert get(port, "/")[0] == 200
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert out.rstrip().endswith("Preview stopped.")
+    assert "Traceback" not in err
+    assert not (example / "dist").exists()
+
+
+def test_no_month_previews_the_newest_and_help_says_how(example):
+    assert "Serves the blog post" in run("preview", "--help").stdout
+    result = run("preview", "2025-01", "--no-open")
+    assert result.exit_code == 1
+    assert "no folder for 2025-01" in result.stderr
+
+
+# --- In a browser -----------------------------------------------------------------------------------------------
+
+
+def test_the_email_at_375_pixels_has_no_horizontal_overflow(browser, preview):
+    shown, port = preview
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"http://127.0.0.1:{port}/#email")
+    frame = page.frame_locator(".device.phone iframe")
+    frame.locator("h1").wait_for()
+    phone = page.locator(".device.phone iframe").element_handle().content_frame()
+    widths = phone.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[1] == 375 and widths[0] <= 375, widths
+    page.close()
+
+
+def test_images_off_shows_the_alt_text(browser, preview):
+    shown, port = preview
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"http://127.0.0.1:{port}/#email")
+    page.check("#images-off")
+    page.wait_for_function("document.querySelector('.device.desktop iframe').src.endsWith('?images=off')")
+    desktop = page.locator(".device.desktop iframe").element_handle().content_frame()
+    desktop.wait_for_load_state()
+    image = desktop.locator("img[alt='Why Your Hip Pain Keeps Coming Back']")
+    assert image.evaluate("img => img.complete && img.naturalWidth === 0")  # blocked, so its alt text shows
+    page.close()
+
+
+def test_an_edit_changes_the_open_page_without_a_reload_by_hand(browser, preview, example):
+    shown, port = preview
+    page = browser.new_page()
+    page.goto(f"http://127.0.0.1:{port}/#inbox")
+    assert page.locator(".bar h1").inner_text() == "Why Your Hip Pain Keeps Coming Back"
+    edit(example / TOPIC, 'title = "Why Your Hip Pain Keeps Coming Back"', 'title = "Hip Pain, Explained"')
+    page.wait_for_function("document.querySelector('.bar h1').textContent === 'Hip Pain, Explained'", timeout=15000)
+    assert page.url.endswith("#inbox")  # the same tab, still open
+    assert page.locator("#panel-inbox").is_visible()
+    page.close()
+
+
+def test_breaking_the_month_shows_the_error_in_the_open_page_and_fixing_it_brings_it_back(browser, preview, example):
+    shown, port = preview
+    page = browser.new_page()
+    page.goto(f"http://127.0.0.1:{port}/")
+    edit(example / TOPIC, 'summary = "', 'summary = "unclosed\n')
+    page.wait_for_selector(".errors", timeout=15000)
+    assert f"Error: {TOPIC}: line" in page.locator(".errors").inner_text()
+    edit(example / TOPIC, 'summary = "unclosed\n', 'summary = "')
+    page.wait_for_selector("iframe[src='/out/post.html']", timeout=15000)
+    page.close()
