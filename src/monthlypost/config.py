@@ -171,6 +171,8 @@ class Email:
     unsubscribe_url: str | None = field(default=None, metadata=rule(web_address))
     accent_color: str = field(default="#2a7ab0", metadata=rule(accent_color))
     utm: bool = False
+    # last: the name shadows the builtin in this class's body (annotations here are evaluated)
+    list: str | int | None = None  # for email push: the Mailchimp audience, the Brevo list, the MailerLite group
 
 
 @table
