@@ -241,14 +241,19 @@ def list_months(state: State) -> None:
         click.echo("No months yet; run 'monthlypost new YYYY-MM' to start one.")
         return
     failed = False
+    rows = []
     for month, folder in months.items():
         title = peek_title(folder) or f"(no title: run 'monthlypost check {month}')"
         try:
-            shown = month_state(workspace, month)
+            shown, email = month_state(workspace, month)
         except MonthlypostError as err:
             report(err.problems, state.reported)
-            shown, failed = "unknown", True
-        click.echo(f"{month}  {shown:<9}  {title}")
+            shown, email, failed = "unknown", None, True
+        rows.append((month, shown, email, title))
+    drafts = any(email for _, _, email, _ in rows)  # the email column only once a draft was pushed
+    for month, shown, email, title in rows:
+        column = f"  {'email ' + email if email else '':<18}" if drafts else ""
+        click.echo(f"{month}  {shown:<9}{column}  {title}")
     if failed:
         raise SystemExit(1)
 
@@ -374,6 +379,72 @@ def send_test(state: State, month: str, recipients: list[str]) -> None:
 
 
 @cli.group()
+def email() -> None:
+    """Put each month's newsletter into your mail provider as a draft.
+
+    See the README's "Publishing the newsletter" for each provider's key and list.
+    """
+
+
+EMAIL_LINES = {
+    "created": "draft created in {provider}{detail}: open it there to look it over and send it",
+    "recreated": "draft created anew in {provider}{detail}: open it there to look it over and send it",
+    "updated": "draft updated in {provider}{detail}: open it there to look it over and send it",
+    "unchanged": "unchanged, nothing sent{detail}",
+    "would create": "would create a draft (dry run: nothing sent)",
+    "would update": "would update the draft (dry run: nothing sent)",
+    "skipped": "not updated (you said no)",
+    "failed": "failed, nothing sent",
+}
+
+
+@email.command(name="push")
+@months_arguments
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing that writes.")
+@click.option("--yes", "-y", is_flag=True, help="Update changed drafts without asking.")
+@click.option(
+    "--test-to",
+    "test_to",
+    multiple=True,
+    metavar="ADDRESS",
+    callback=email_addresses,
+    help="Then have the provider send a test of the draft here (repeat for more).",
+)
+@click.pass_obj
+def email_push(
+    state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes: bool, test_to: list[str]
+) -> None:
+    """Put months' newsletters (default: the newest) into your mail provider as drafts.
+
+    Builds stale months first; a month with errors is never pushed. The
+    first push creates the draft; after a change, the next shows what
+    changes, asks, and updates the same draft; with nothing changed it sends
+    nothing. A draft sent or scheduled in the provider is never touched; one
+    deleted there is made anew. Nothing is ever sent to your subscribers or
+    scheduled. The API key comes from MONTHLYPOST_EMAIL_API_KEY only.
+    """
+    from monthlypost.publish.mail import push as push_drafts
+    from monthlypost.publish.providers import PROVIDERS
+
+    chosen = selected(state, months, every)
+    adapter = PROVIDERS.get(state.workspace.settings.email.provider)
+    provider = adapter.name if adapter else state.workspace.settings.email.provider
+
+    def done(result: Any) -> None:
+        report(result.problems, state.reported)
+        detail = f" ({result.detail})" if result.detail and result.status != "failed" else ""
+        line = EMAIL_LINES[result.status].format(provider=provider, detail=detail)
+        if result.status == "failed" and result.detail:
+            line = result.detail
+        click.echo(f"{result.month}: {line}", err=result.status == "failed")
+
+    ask = confirmer(yes, "update the draft", "Update the draft of {month}'s newsletter with these changes?")
+    results = push_drafts(state.workspace, chosen, dry_run, list(test_to), ask, show_diff, done)
+    if any(r.status == "failed" for r in results):
+        raise SystemExit(1)
+
+
+@cli.group()
 def youtube() -> None:
     """Put each month's description on its video: login, push, restore.
 
@@ -413,8 +484,11 @@ def login(state: State, no_browser: bool, client_secrets: Path | None, port: int
         click.echo("This Google account has no YouTube channel; log in with the channel's account.", err=True)
 
 
-def confirmer(yes: bool, action: str) -> Callable[[str], bool]:
-    """Ask before changing a video: --yes says yes; with no terminal to ask on, stop."""
+def confirmer(yes: bool, action: str, question: str) -> Callable[[str], bool]:
+    """Ask before changing something outside (a video, a draft): --yes says yes; with no terminal to ask on, stop.
+
+    ``question`` is asked with the month put in for {month}.
+    """
 
     def confirm(month: str) -> bool:
         if yes:
@@ -427,7 +501,7 @@ def confirmer(yes: bool, action: str) -> Callable[[str], bool]:
                 f"{month}: no terminal to ask on, so nothing was sent; "
                 f"rerun with --yes to {action} without asking (or --dry-run to see the changes only)",
             )
-        return click.confirm(f"{action.capitalize()} this description to {month}'s video?", default=False)
+        return click.confirm(question.format(month=month), default=False)
 
     return confirm
 
@@ -499,7 +573,14 @@ def push(state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes:
     from monthlypost import youtube as yt
 
     selection = selected(state, months, every)
-    outcome = yt.push(state.workspace, selection, dry_run, confirmer(yes, "push"), show_diff, result_line(state))
+    outcome = yt.push(
+        state.workspace,
+        selection,
+        dry_run,
+        confirmer(yes, "push", "Push this description to {month}'s video?"),
+        show_diff,
+        result_line(state),
+    )
     print_youtube(state, outcome)
 
 
@@ -517,5 +598,12 @@ def restore(state: State, month: str, backup: Path | None, yes: bool) -> None:
     """Put back MONTH's video description from a backup, backing up the current one first."""
     from monthlypost import youtube as yt
 
-    outcome = yt.restore(state.workspace, month, backup, confirmer(yes, "restore"), show_diff, result_line(state))
+    outcome = yt.restore(
+        state.workspace,
+        month,
+        backup,
+        confirmer(yes, "restore", "Restore this description to {month}'s video?"),
+        show_diff,
+        result_line(state),
+    )
     print_youtube(state, outcome)

@@ -38,13 +38,16 @@ def is_pushed(state: Path, month: str, video_id: str, description: str) -> bool:
     return isinstance(entry, dict) and entry == {"video_id": video_id, "description_sha256": sha256(description)}
 
 
-def month_state(workspace: Workspace, month: str) -> str:
-    """build.state(), or 'pushed' when the month is built and its description is the one on the video."""
+def month_state(workspace: Workspace, month: str) -> tuple[str, str | None]:
+    """build.state(), or 'pushed' when the month is built and its description is the one on the video; and
+    the email's draft in the mail provider: 'draft' (this build's), 'draft, older', or None (no draft pushed)."""
     from monthlypost.build import state
+    from monthlypost.publish.mail import draft_state
 
     built, folder = state(workspace, month)
+    email = draft_state(workspace, month, folder.files, folder.manifest) if folder.manifest else None
     if built == "built" and folder.manifest is not None and "youtube.txt" in folder.files:
         description = folder.files["youtube.txt"].decode("utf-8").rstrip("\n")
         if is_pushed(workspace.state, month, str(folder.manifest.get("video_id")), description):
-            return "pushed"
-    return built
+            return "pushed", email
+    return built, email
