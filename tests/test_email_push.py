@@ -1,0 +1,377 @@
+"""email push (SPEC §9): the newsletter as a draft in each mail provider, through requests, against fakes of
+their APIs on 127.0.0.1 (tests/fake_mail.py). Nothing here reaches the internet."""
+
+from __future__ import annotations
+
+import json
+import traceback
+
+import pytest
+
+from monthlypost.errors import MonthlypostError
+
+from .conftest import edit, run
+from .fake_mail import KEYS, FakeMail
+
+PROVIDERS = ["kit", "buttondown", "mailchimp", "brevo", "mailerlite"]
+LISTS = {"mailchimp": '"abc123"', "brevo": "7", "mailerlite": '"42"'}
+SCRIPT = "campaigns/2024-04/script.md"
+DRAFTS = ".monthlypost/email-drafts.json"
+
+
+def use(root, provider: str, with_list: bool = True) -> None:
+    edit(root / "monthlypost.toml", 'provider = "mailchimp"', f'provider = "{provider}"')
+    if provider != "mailchimp":
+        edit(
+            root / "monthlypost.toml",
+            'website = "https://www.livepainfreeprocess.com"\n',
+            'website = "https://www.livepainfreeprocess.com"\npostal_address = "12 Elm Street, Springfield"\n',
+        )
+    if with_list and provider in LISTS:
+        edit(root / "monthlypost.toml", "[youtube]", f"list = {LISTS[provider]}\n\n[youtube]")
+
+
+@pytest.fixture(params=PROVIDERS)
+def mail(request, example, monkeypatch):
+    provider = request.param
+    fake = FakeMail(provider).start()
+    use(example, provider)
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_URL", fake.url)
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", KEYS[provider])
+    yield fake
+    fake.stop()
+
+
+def push(*args: str):
+    return run("email", "push", "2024-04", *args)
+
+
+def records(root) -> dict:
+    return json.loads((root / DRAFTS).read_text())
+
+
+def no_key(*texts: str) -> bool:
+    return not any(key in text for key in KEYS.values() for text in texts)
+
+
+def changed_script(root) -> None:
+    edit(root / SCRIPT, "Enjoy the video.", "Enjoy the video, now in your inbox.")
+
+
+NAMES = {
+    "kit": "Kit",
+    "buttondown": "Buttondown",
+    "mailchimp": "Mailchimp",
+    "brevo": "Brevo",
+    "mailerlite": "MailerLite",
+}
+
+
+def test_the_first_push_creates_a_draft_and_records_it(mail, example):
+    result = push()
+    assert result.exit_code == 0, result.output
+    assert f"2024-04: draft created in {NAMES[mail.provider]}" in result.stdout
+    draft_id, draft = mail.only()
+    sent = json.dumps(draft)
+    assert "Why Your Hip Pain Keeps Coming Back" in sent and "The back-burner reasons" in sent
+    record = records(example)["2024-04"]
+    assert record["id"] == draft_id and record["provider"] == mail.provider
+    assert no_key(result.output, (example / DRAFTS).read_text())
+
+
+def test_what_each_provider_is_sent(mail, example):
+    assert push().exit_code == 0
+    _, draft = mail.only()
+    html = (example / "dist/2024-04/newsletter.html").read_text()
+    text = (example / "dist/2024-04/newsletter.txt").read_text()
+    subject, preview = "Why Your Hip Pain Keeps Coming Back", "The back-burner reasons your hip pain"
+    if mail.provider == "kit":
+        assert draft["content"] == html and draft["subject"] == subject and draft["preview_text"].startswith(preview)
+        assert draft["send_at"] is None and draft["public"] is False
+        assert draft["email_template_id"] == 6  # the template named monthlypost: nothing wrapped around the HTML
+    elif mail.provider == "buttondown":
+        assert draft["body"] == html and draft["status"] == "draft" and draft["description"].startswith(preview)
+    elif mail.provider == "mailchimp":
+        assert draft["type"] == "regular" and draft["recipients"] == {"list_id": "abc123"}
+        settings = draft["settings"]
+        assert settings["subject_line"] == subject and settings["preview_text"].startswith(preview)
+        assert settings["from_name"] == "Patrick Lerouge" and settings["reply_to"] == "Patrick@patricklerouge.com"
+        assert draft["content"] == {"html": html, "plain_text": text}
+    elif mail.provider == "brevo":
+        assert draft["htmlContent"] == html and draft["previewText"].startswith(preview)
+        assert draft["sender"] == {"name": "Patrick Lerouge", "email": "Patrick@patricklerouge.com"}
+        assert draft["recipients"] == {"listIds": [7]} and "scheduledAt" not in draft
+    else:
+        (email,) = draft["emails"]
+        assert (
+            email["content"] == html and email["subject"] == subject and email["from"] == "Patrick@patricklerouge.com"
+        )
+        assert draft["type"] == "regular" and draft["groups"] == ["42"]
+
+
+def test_an_unchanged_month_sends_nothing(mail, example):
+    push()
+    before = len(mail.writes())
+    result = push()
+    assert result.exit_code == 0
+    assert "2024-04: unchanged, nothing sent" in result.stdout
+    assert len(mail.writes()) == before
+
+
+def test_a_change_updates_the_same_draft_after_showing_it(mail, example):
+    push()
+    draft_id, _ = mail.only()
+    changed_script(example)
+    result = push("--yes")
+    assert result.exit_code == 0, result.output
+    assert "+Enjoy the video, now in your inbox." in result.stdout  # the text's diff
+    assert f"2024-04: draft updated in {NAMES[mail.provider]}" in result.stdout
+    assert list(mail.drafts) == [draft_id]
+    assert "now in your inbox" in json.dumps(mail.drafts[draft_id])
+    assert records(example)["2024-04"]["id"] == draft_id
+
+
+def test_a_subject_change_is_shown(mail, example):
+    push()
+    edit(example / "campaigns/2024-04/topic.toml", "cta =", 'subject = "Your hip, again"\ncta =')
+    result = push("--yes")
+    assert "Subject: Why Your Hip Pain Keeps Coming Back\n    now: Your hip, again" in result.stdout
+
+
+def test_without_a_terminal_or_yes_an_update_sends_nothing(mail, example):
+    push()
+    changed_script(example)
+    before = len(mail.writes())
+    result = push()
+    assert result.exit_code == 1
+    assert "no terminal to ask on, so nothing was sent; rerun with --yes" in result.stderr
+    assert len(mail.writes()) == before
+
+
+def test_a_draft_sent_or_scheduled_meanwhile_is_never_touched(mail, example):
+    push()
+    draft_id, _ = mail.only()
+    mail.mark_sent(draft_id)
+    changed_script(example)
+    before = len(mail.writes())
+    result = push("--yes")
+    assert result.exit_code == 1
+    assert "says this email was sent or is scheduled, so monthlypost leaves it alone" in result.stderr
+    assert len(mail.writes()) == before
+
+
+def test_a_draft_deleted_in_the_app_is_created_anew(mail, example):
+    push()
+    old_id, _ = mail.only()
+    del mail.drafts[old_id]
+    result = push()
+    assert result.exit_code == 0, result.output
+    assert f"the draft was deleted in {NAMES[mail.provider]}; making a new one" in result.stdout
+    assert "draft created anew" in result.stdout
+    new_id, _ = mail.only()
+    assert new_id != old_id and records(example)["2024-04"]["id"] == new_id
+
+
+def test_dry_run_writes_nothing_anywhere(mail, example):
+    result = push("--dry-run")
+    assert result.exit_code == 0
+    assert "would create a draft in" in result.stdout and "(dry run: nothing sent)" in result.stdout
+    assert mail.writes() == [] and mail.drafts == {}
+    assert not (example / DRAFTS).exists()
+    push()
+    changed_script(example)
+    before = len(mail.writes())
+    result = push("--dry-run")
+    assert "would update the draft (dry run: nothing sent)" in result.stdout
+    assert "+Enjoy the video, now in your inbox." in result.stdout
+    assert len(mail.writes()) == before
+
+
+def test_a_test_is_sent_where_the_api_can(mail, example):
+    result = push("--test-to", "me@example.com", "--test-to", "editor@example.com")
+    assert result.exit_code == 0, result.output
+    if mail.provider in ("kit", "mailerlite"):
+        assert mail.tests_sent == []
+        assert "API sends no test of a draft" in result.stdout and "monthlypost send-test" in result.stdout
+    else:
+        assert mail.tests_sent == [["me@example.com", "editor@example.com"]]
+        assert "a test went to me@example.com, editor@example.com" in result.stdout
+
+
+def test_a_refused_key_is_a_clear_error_that_never_shows_the_key(mail, example, monkeypatch):
+    wrong = "WRONG-" + KEYS[mail.provider]
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", wrong)
+    result = push()
+    assert result.exit_code == 1
+    assert f"{NAMES[mail.provider]} refused the API key (401" in result.stderr
+    assert "check MONTHLYPOST_EMAIL_API_KEY" in result.stderr
+    assert wrong not in result.output and no_key(result.output)
+    debug = run("--debug", "email", "push", "2024-04")
+    assert wrong not in debug.output
+    from monthlypost.publish.mail import draft_for, provider_for
+    from monthlypost.workspace import Workspace
+
+    workspace = Workspace(example)
+    (outcome,) = __import__("monthlypost.build", fromlist=["build"]).build(workspace, ["2024-04"])
+    with pytest.raises(MonthlypostError) as raised:  # the error as --debug would show it, traceback and all
+        provider_for(workspace.settings).create(draft_for(outcome, workspace.settings))
+    shown = "".join(traceback.format_exception(raised.value))
+    assert "refused the API key" in shown
+    assert wrong not in shown and KEYS[mail.provider] not in shown
+
+
+def test_a_server_error_is_retried(mail, example, monkeypatch):
+    monkeypatch.setattr("monthlypost.publish.http.BACKOFF_SECONDS", 0.01)
+    mail.failures = [500, 503]
+    result = push()
+    assert result.exit_code == 0, result.output
+    assert len(mail.drafts) == 1
+
+
+def test_a_rate_limit_is_waited_out(mail, example):
+    mail.failures = [429]
+    assert push().exit_code == 0
+    assert len(mail.drafts) == 1
+
+
+def test_nothing_is_ever_sent_to_subscribers_or_scheduled(mail, example):
+    push("--test-to", "me@example.com")
+    changed_script(example)
+    push("--yes")
+    for seen in mail.requests:
+        assert not seen.path.endswith(("/actions/send", "/actions/schedule", "/sendNow", "/schedule", "/send"))
+        assert not (seen.body or {}).get("send_at") and not (seen.body or {}).get("scheduledAt")
+        if mail.provider == "buttondown" and seen.method in ("POST", "PATCH") and "send-draft" not in seen.path:
+            assert seen.body["status"] == "draft"
+
+
+def test_list_shows_the_draft_and_whether_it_matches_the_build(mail, example):
+    assert "email" not in run("list").stdout
+    push()
+    assert run("list").stdout.startswith("2024-04  built      email draft         Why Your Hip Pain")
+    changed_script(example)
+    run("build", "2024-04")
+    assert "email draft, older" in run("list").stdout
+
+
+# --- Per provider ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def provider_fake(example, monkeypatch):
+    fakes = []
+
+    def start(provider: str, with_list: bool = True) -> FakeMail:
+        fake = FakeMail(provider).start()
+        fakes.append(fake)
+        use(example, provider, with_list)
+        monkeypatch.setenv("MONTHLYPOST_EMAIL_API_URL", fake.url)
+        monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", KEYS[provider])
+        return fake
+
+    yield start
+    for fake in fakes:
+        fake.stop()
+
+
+@pytest.mark.parametrize("provider", ["mailchimp", "brevo", "mailerlite"])
+def test_a_provider_that_needs_an_audience_says_so(provider_fake, provider):
+    fake = provider_fake(provider, with_list=False)
+    result = push()
+    assert result.exit_code == 1
+    assert f"Error: monthlypost.toml: [email] list: required for {NAMES[provider]}: " in result.stderr
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    "provider, says",
+    [
+        ("mailchimp", "recipients.list_id: List does not exist"),
+        ("brevo", "List ids are not valid"),
+        ("mailerlite", "groups.0: The selected groups.0 is invalid"),
+    ],
+)
+def test_an_audience_the_provider_does_not_know_quotes_the_provider(provider_fake, provider, says):
+    fake = provider_fake(provider)
+    fake.lists = {"something-else"}
+    result = push()
+    assert result.exit_code == 1
+    assert says in result.stderr
+
+
+def test_mailerlites_plan_refusal_points_to_pasting(provider_fake):
+    fake = provider_fake("mailerlite")
+    fake.advanced_plan = False
+    result = push()
+    assert result.exit_code == 1
+    assert "MailerLite takes an email's own HTML through its API only on its Advanced plan" in result.stderr
+    assert "Paste newsletter.html into a Custom HTML campaign instead" in result.stderr
+
+
+def test_kit_without_the_monthlypost_template_says_how_to_make_it(provider_fake):
+    fake = provider_fake("kit")
+    fake.templates = [t for t in fake.templates if t["name"] != "monthlypost"]
+    result = push()
+    assert result.exit_code == 1
+    assert "Kit has no email template named 'monthlypost'" in result.stderr
+    assert "{{ message_content }}" in result.stderr
+    assert fake.drafts == {}
+
+
+def test_a_mailchimp_key_without_its_data_centre(provider_fake, monkeypatch):
+    provider_fake("mailchimp")
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", "0123456789abcdef")
+    result = push()
+    assert result.exit_code == 1
+    assert "does not look like a Mailchimp API key: it ends in its data centre" in result.stderr
+    assert "0123456789abcdef" not in result.output
+
+
+def test_an_unsupported_provider_points_to_pasting(example, monkeypatch):
+    edit(example / "monthlypost.toml", 'provider = "mailchimp"', 'provider = "sendgrid"')
+    edit(
+        example / "monthlypost.toml",
+        'website = "https://www.livepainfreeprocess.com"\n',
+        'website = "https://www.livepainfreeprocess.com"\npostal_address = "1 Main St"\n',
+    )
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", "whatever")
+    result = push()
+    assert result.exit_code == 1
+    assert 'Error: monthlypost.toml: [email] provider = "sendgrid": email push puts drafts into kit, buttondown, ' in (
+        result.stderr
+    )
+    assert "paste newsletter.html by hand instead" in result.stderr
+
+
+def test_no_key_says_which_variable_and_where_to_make_one(provider_fake, monkeypatch):
+    fake = provider_fake("brevo")
+    monkeypatch.delenv("MONTHLYPOST_EMAIL_API_KEY")
+    result = push()
+    assert result.exit_code == 1
+    assert "MONTHLYPOST_EMAIL_API_KEY is not set: export it with your Brevo API key (made in Brevo, " in result.stderr
+    assert fake.requests == []
+
+
+def test_a_month_with_errors_is_never_pushed(provider_fake, example):
+    fake = provider_fake("buttondown")
+    edit(example / "campaigns/2024-04/topic.toml", "https://youtu.be/hipPain2404", "https://vimeo.com/1")
+    result = push()
+    assert result.exit_code == 1
+    assert "2024-04: not built, so nothing was sent" in result.stderr
+    assert fake.requests == []
+
+
+def test_the_provider_changing_starts_a_new_draft(provider_fake, example, monkeypatch):
+    provider_fake("kit")
+    assert push().exit_code == 0
+    edit(example / "monthlypost.toml", 'provider = "kit"', 'provider = "buttondown"')
+    fake = FakeMail("buttondown").start()
+    try:
+        monkeypatch.setenv("MONTHLYPOST_EMAIL_API_URL", fake.url)
+        monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", KEYS["buttondown"])
+        result = push()
+        assert result.exit_code == 0, result.output
+        assert "draft created in Buttondown" in result.stdout
+        assert records(example)["2024-04"]["provider"] == "buttondown"
+    finally:
+        fake.stop()
