@@ -26,6 +26,7 @@ from monthlypost.tables import (
 )
 from monthlypost.video import (
     PLACEHOLDER_ID,
+    TITLE_MAX,
     Chapter,
     VideoLinkError,
     chapter_problems,
@@ -37,8 +38,6 @@ from monthlypost.video import (
     parse_duration,
     video_id,
 )
-
-TITLE_MAX = 100
 
 # --- Value rules (every string is also held to tables.text_rule: no control characters, one line) ---
 
@@ -193,6 +192,15 @@ def peek_title(folder: Path) -> str | None:
     data = load_toml(folder / TOPIC_NAME, Problems())
     title = (data or {}).get("title")
     return title if isinstance(title, str) and title.strip() and not list(text_rule(title)) else None
+
+
+def peek_video(folder: Path) -> str | None:
+    """The month's video id without checking anything else (None if topic.toml has none that reads)."""
+    link = (load_toml(folder / TOPIC_NAME, Problems()) or {}).get("video")
+    try:
+        return video_id(link) if isinstance(link, str) else None
+    except VideoLinkError:
+        return None
 
 
 def read_script(files: MonthFiles, problems: Problems) -> Script | None:

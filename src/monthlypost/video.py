@@ -72,6 +72,9 @@ def thumbnail_url(vid: str) -> str:
 
 _HASHTAG = re.compile(r"\w+")
 HASHTAGS_MAX = 60  # past this YouTube ignores every hashtag
+DESCRIPTION_MAX_BYTES = 5000  # YouTube's limit on a video description
+TITLE_MAX = 100  # characters, YouTube's limit on a video title
+TAGS_MAX = 500  # characters of tags, as YouTube counts them
 
 
 def hashtag_name(tag: str) -> str | None:

@@ -9,9 +9,9 @@ import jinja2
 
 from monthlypost.errors import display_path
 from monthlypost.preview import Snapshot
+from monthlypost.video import DESCRIPTION_MAX_BYTES
 
 GMAIL_CLIP_BYTES = 102_000
-DESCRIPTION_MAX_BYTES = 5000
 ABOVE_MORE_LINES = 3  # what YouTube shows of a description before "…more"
 
 

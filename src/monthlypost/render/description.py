@@ -11,9 +11,8 @@ from monthlypost.campaign import Campaign
 from monthlypost.config import Settings
 from monthlypost.errors import Problems
 from monthlypost.render import tidy
-from monthlypost.video import HASHTAGS_MAX
+from monthlypost.video import DESCRIPTION_MAX_BYTES, HASHTAGS_MAX
 
-DESCRIPTION_MAX_BYTES = 5000
 _ANGLES = str.maketrans({"<": "‹", ">": "›"})
 
 
