@@ -1,11 +1,24 @@
 """A small fake of the YouTube Data API (and Google's token endpoint) on 127.0.0.1.
 
 The real google-api-python-client talks to it, so its request building,
-retries and error handling are what the tests exercise. It behaves like
-YouTube where monthlypost depends on it: videos.list answers 200 with empty
-items for a missing video; videos.update replaces the whole snippet, so a
-mutable field the request leaves out is deleted, and it refuses < and > in
-a description.
+retries and error handling are what the tests exercise. It answers as the
+API reference documents, where monthlypost depends on it:
+
+- videos.list answers 200 with the items it has (none for a missing video),
+  with the ``localizations`` part when asked for it;
+- videos.update replaces every mutable field of the parts it names (one left
+  out is deleted), ignores read-only snippet fields, and checks the video
+  resource's rules: a title of 1 to 100 characters without < or >; a
+  description of at most 5000 bytes without < >, or control characters;
+  an assignable category; tags of at most 500 characters counted YouTube's
+  way; a default language before localizations;
+- errors carry Google's JSON shape: ``code``, ``message`` (with the HTML
+  Google puts there), ``status``, and ``errors`` with ``domain``,
+  ``reason``, ``location`` and ``locationType``; a refused token is a 401
+  UNAUTHENTICATED with a ``WWW-Authenticate`` header;
+- every request is charged to a quota (1 unit for a read, 50 for an update,
+  retried and refused requests too); once the day's quota is spent every
+  request is refused with quotaExceeded until :meth:`FakeGoogle.new_day`.
 """
 
 from __future__ import annotations
@@ -23,6 +36,43 @@ from urllib.parse import parse_qs, urlsplit
 ACCESS_TOKEN = "ya29.access-token-SECRET"
 REFRESH_TOKEN = "1//refresh-token-SECRET"
 READ_ONLY = ("publishedAt", "channelId", "channelTitle", "thumbnails", "liveBroadcastContent", "localized")
+MUTABLE = ("title", "description", "categoryId", "tags", "defaultLanguage", "defaultAudioLanguage")
+CATEGORIES = {"1", "2", "10", "15", "17", "19", "20", "22", "23", "24", "25", "26", "27", "28", "29"}  # assignable
+STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
+
+# Google's own wording, HTML included, as the API sends it
+QUOTA_MESSAGE = (
+    'The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">'
+    "quota</a>."
+)
+MESSAGES = {
+    "invalidTitle": "The request metadata specifies an invalid or empty video title.",
+    "invalidDescription": "The request metadata specifies an invalid video description.",
+    "invalidTags": "The request metadata specifies invalid video keywords.",
+    "invalidCategoryId": (
+        "The <code>snippet.categoryId</code> property specifies an invalid category ID. Use the "
+        '<code><a href="/youtube/v3/docs/videoCategories/list">videoCategories.list</a></code> method to '
+        "retrieve supported categories."
+    ),
+    "defaultLanguageNotSet": (
+        "The API request is trying to add localized video details without specifying the default language of "
+        "the video details."
+    ),
+    "videoNotFound": (
+        "The video that you are trying to update cannot be found. Check the value of the <code><a "
+        'href="/youtube/v3/docs/videos#id">id</a></code> field in the request body to ensure that it is correct.'
+    ),
+    "forbidden": "The request cannot be completed because you do not have permission to update this video.",
+}
+LOCATIONS = {
+    "invalidTitle": "body.snippet.title",
+    "invalidDescription": "body.snippet.description",
+    "invalidTags": "body.snippet.tags",
+    "invalidCategoryId": "body.snippet.categoryId",
+    "defaultLanguageNotSet": "body.snippet.defaultLanguage",
+    "videoNotFound": "body.id",
+}
+DOMAINS = {"quotaExceeded": "youtube.quota", "authError": "global", "backendError": "global"}
 
 
 @dataclass
@@ -32,6 +82,10 @@ class Seen:
     query: dict[str, str]
     body: Any
     authorization: str | None
+
+    @property
+    def ids(self) -> list[str]:
+        return self.query.get("id", "").split(",")
 
 
 @dataclass
@@ -46,14 +100,19 @@ class Failure:
 
 @dataclass
 class FakeGoogle:
-    videos: dict[str, dict[str, Any]] = field(default_factory=dict)
+    videos: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → snippet
+    localizations: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # id → language → texts
     channel: str | None = "Live Pain Free"
     not_ours: set[str] = field(default_factory=set)  # videos this login may read but not change
     requests: list[Seen] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     on_update: Callable[[], None] | None = None
+    on_request: Callable[[Seen], None] | None = None  # called before each API request is answered
     token_grants: list[dict[str, str]] = field(default_factory=list)
     revoked: bool = False
+    quota: int = 10_000  # the project's daily quota
+    used: int = 0  # units charged today
+    exhausted: bool = False  # quotaExceeded until the day ends
 
     def __post_init__(self) -> None:
         self.server: ThreadingHTTPServer | None = None
@@ -65,6 +124,9 @@ class FakeGoogle:
 
     def fail_raw(self, method: str, path: str, status: int, body: bytes) -> None:
         self.failures.append(Failure(method, path, status, "", raw=body))
+
+    def new_day(self) -> None:
+        self.used, self.exhausted = 0, False
 
     def start(self, tls: ssl.SSLContext | None = None) -> FakeGoogle:
         fake = self
@@ -113,48 +175,95 @@ class FakeGoogle:
             body: Any = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         else:
             body = json.loads(raw) if raw else None
-        self.requests.append(Seen(method, url.path, query, body, handler.headers.get("Authorization")))
+        seen = Seen(method, url.path, query, body, handler.headers.get("Authorization"))
+        self.requests.append(seen)
+        if url.path == "/token":
+            return self._token(handler, body)
 
+        # Google charges every request it receives, whatever comes of it
+        cost = 50 if method == "PUT" else 1
+        if self.exhausted or self.used + cost > self.quota:
+            self.exhausted = True
+            return self._error(handler, 403, "quotaExceeded", QUOTA_MESSAGE)
+        self.used += cost
+        if self.on_request:
+            self.on_request(seen)
         for failure in self.failures:
             if failure.method == method and failure.path == url.path:
                 self.failures.remove(failure)
                 if failure.raw is not None:
                     return self._send_raw(handler, failure.status, failure.raw)
                 return self._error(handler, failure.status, failure.reason, failure.message)
-        if url.path == "/token":
-            return self._token(handler, body)
         if handler.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
-            return self._error(handler, 401, "authError", "Invalid Credentials")
+            return self._unauthenticated(handler)
         if url.path == "/youtube/v3/videos" and method == "GET":
-            ids = query.get("id", "").split(",")
-            items = [{"kind": "youtube#video", "id": i, "snippet": self.videos[i]} for i in ids if i in self.videos]
-            return self._send(handler, 200, {"kind": "youtube#videoListResponse", "items": items})
+            return self._send(handler, 200, {"kind": "youtube#videoListResponse", "items": self._list(query)})
         if url.path == "/youtube/v3/videos" and method == "PUT":
-            return self._update(handler, body)
+            return self._update(handler, query.get("part", "").split(","), body)
         if url.path == "/youtube/v3/channels" and method == "GET":
             items = [{"snippet": {"title": self.channel}}] if self.channel else []
             return self._send(handler, 200, {"items": items})
         return self._error(handler, 404, "notFound", f"no {method} {url.path} here")
 
-    def _update(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
-        video_id, snippet = body["id"], body["snippet"]
+    def _list(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        parts = query.get("part", "").split(",")
+        items = []
+        for video_id in query.get("id", "").split(","):
+            if video_id not in self.videos:
+                continue
+            item: dict[str, Any] = {"kind": "youtube#video", "id": video_id}
+            if "snippet" in parts:
+                item["snippet"] = copy.deepcopy(self.videos[video_id])
+            if "localizations" in parts and self.localizations.get(video_id):
+                item["localizations"] = copy.deepcopy(self.localizations[video_id])
+            items.append(item)
+        return items
+
+    def _update(self, handler: BaseHTTPRequestHandler, parts: list[str], body: dict[str, Any]) -> None:
+        video_id = body["id"]
         if video_id not in self.videos:
-            return self._error(
-                handler, 404, "videoNotFound", "The video that you are trying to update cannot be found."
-            )
+            return self._error(handler, 404, "videoNotFound")
         if video_id in self.not_ours:
-            return self._error(handler, 403, "forbidden", "The request cannot be completed.")
-        if not snippet.get("title") or not snippet.get("categoryId"):
-            return self._error(handler, 400, "invalidTitle", "title and categoryId are required")
-        if "<" in snippet.get("description", "") or ">" in snippet.get("description", ""):
-            return self._error(
-                handler, 400, "invalidDescription", "The request metadata specifies an invalid video description."
-            )
+            return self._error(handler, 403, "forbidden")
+        snippet = {k: v for k, v in body.get("snippet", {}).items() if k in MUTABLE}  # read-only ones are ignored
+        wrong = self._wrong(snippet)
+        if (
+            wrong is None
+            and "localizations" in parts
+            and body.get("localizations")
+            and not snippet.get("defaultLanguage")
+        ):
+            wrong = "defaultLanguageNotSet"
+        if wrong:
+            return self._error(handler, 400, wrong)
         if self.on_update:
             self.on_update()
         kept = {k: v for k, v in self.videos[video_id].items() if k in READ_ONLY}
         self.videos[video_id] = {**kept, **copy.deepcopy(snippet)}  # fields left out are gone, as on YouTube
+        if "localizations" in parts:
+            self.localizations[video_id] = copy.deepcopy(body.get("localizations") or {})
         self._send(handler, 200, {"kind": "youtube#video", "id": video_id, "snippet": self.videos[video_id]})
+
+    @staticmethod
+    def _wrong(snippet: dict[str, Any]) -> str | None:
+        """The reason YouTube gives for the first rule of the video resource the snippet breaks."""
+        title = snippet.get("title") or ""
+        if not title.strip() or len(title) > 100 or "<" in title or ">" in title:
+            return "invalidTitle"
+        description = snippet.get("description", "")
+        if (
+            len(description.encode("utf-8")) > 5000
+            or "<" in description
+            or ">" in description
+            or any(ord(c) < 32 and c not in "\n\r\t" for c in description)
+        ):
+            return "invalidDescription"
+        if snippet.get("categoryId") not in CATEGORIES:
+            return "invalidCategoryId"
+        tags = snippet.get("tags") or []
+        if tags_length(tags) > 500 or any("<" in tag or ">" in tag for tag in tags):
+            return "invalidTags"
+        return None
 
     def _token(self, handler: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
         self.token_grants.append(form)
@@ -172,28 +281,59 @@ class FakeGoogle:
             answer["refresh_token"] = REFRESH_TOKEN
         self._send(handler, 200, answer)
 
-    def _error(self, handler: BaseHTTPRequestHandler, status: int, reason: str, message: str) -> None:
-        domain = "youtube.quota" if reason == "quotaExceeded" else "youtube.video"
-        self._send(
+    def _unauthenticated(self, handler: BaseHTTPRequestHandler) -> None:
+        self._error(
             handler,
-            status,
-            {
-                "error": {
-                    "code": status,
-                    "message": message,
-                    "errors": [{"message": message, "domain": domain, "reason": reason}],
-                }
-            },
+            401,
+            "authError",
+            "Invalid Credentials",
+            top=(
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
+                "other valid authentication credential. See https://developers.google.com/identity/sign-in/web/"
+                "devconsole-project."
+            ),
+            location=("Authorization", "header"),
+            headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'},
         )
 
+    def _error(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        reason: str,
+        message: str | None = None,
+        top: str | None = None,
+        location: tuple[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        message = message or MESSAGES.get(reason, "failed")
+        error: dict[str, Any] = {"message": message, "domain": DOMAINS.get(reason, "youtube.video"), "reason": reason}
+        if location or reason in LOCATIONS:
+            error["location"], error["locationType"] = location or (LOCATIONS[reason], "other")
+        body = {"error": {"code": status, "message": top or message, "errors": [error]}}
+        if status in STATUS:
+            body["error"]["status"] = STATUS[status]
+        self._send(handler, status, body, headers)
+
     @classmethod
-    def _send(cls, handler: BaseHTTPRequestHandler, status: int, data: Any) -> None:
-        cls._send_raw(handler, status, json.dumps(data).encode())
+    def _send(
+        cls, handler: BaseHTTPRequestHandler, status: int, data: Any, headers: dict[str, str] | None = None
+    ) -> None:
+        cls._send_raw(handler, status, json.dumps(data).encode(), headers)
 
     @staticmethod
-    def _send_raw(handler: BaseHTTPRequestHandler, status: int, payload: bytes) -> None:
+    def _send_raw(
+        handler: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict[str, str] | None = None
+    ) -> None:
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=UTF-8")
         handler.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(payload)
+
+
+def tags_length(tags: list[str]) -> int:
+    """The tags' length as YouTube counts it: commas between tags count, and quotes around a tag with a space."""
+    return sum(len(tag) + (2 if " " in tag else 0) for tag in tags) + max(0, len(tags) - 1)
