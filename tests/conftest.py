@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import pty
 import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -149,3 +151,38 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+
+
+def at_a_terminal(
+    root: Path,
+    *args: str,
+    answer: str | None = None,
+    before_answering: Callable[[], None] | None = None,
+) -> str:
+    """monthlypost ARGS with a real terminal (a pty) for its input and output; what it showed.
+
+    With ``answer``, waits for its [y/N] question, calls ``before_answering``, and types the answer.
+    """
+    main, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "monthlypost", *args], cwd=root, stdin=terminal, stdout=terminal, stderr=terminal
+    ) as child:
+        os.close(terminal)
+        shown = b""
+        if answer is not None:
+            while b"[y/N]" not in shown:
+                shown += os.read(main, 4096)
+            if before_answering:
+                before_answering()
+            os.write(main, answer.encode() + b"\n")
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the child has gone and closed its end
+                break
+            if not chunk:
+                break
+            shown += chunk
+        child.wait(timeout=60)
+    os.close(main)
+    return shown.decode()

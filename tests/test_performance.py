@@ -3,8 +3,6 @@ parallel and gives the same bytes, what is imported, and what a run of many mont
 
 from __future__ import annotations
 
-import os
-import pty
 import re
 import subprocess
 import sys
@@ -15,7 +13,7 @@ import pytest
 from monthlypost.build import build
 from monthlypost.workspace import Workspace
 
-from .conftest import edit, run, snapshot
+from .conftest import at_a_terminal, edit, run, snapshot
 
 
 def add_months(root: Path, count: int) -> list[str]:
@@ -65,27 +63,6 @@ def test_a_run_of_many_months_ends_with_one_summary_line(example):
     result = run("check", "--all")
     assert result.stdout.splitlines()[-1] == "ok 2, failed 1"
     assert run("build", "2024-04").stdout == "2024-04: up to date in dist/2024-04 (--force rebuilds it)\n"
-
-
-def at_a_terminal(root: Path, *args: str) -> str:
-    """monthlypost ARGS with a terminal (a pty) for its output."""
-    main, terminal = pty.openpty()
-    with subprocess.Popen(
-        [sys.executable, "-m", "monthlypost", *args], cwd=root, stdout=terminal, stderr=terminal, stdin=terminal
-    ) as child:
-        os.close(terminal)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(main, 4096)
-            except OSError:  # the child has gone and closed its end
-                break
-            if not chunk:
-                break
-            out += chunk
-        child.wait(timeout=60)
-    os.close(main)
-    return out.decode()
 
 
 def test_at_a_terminal_a_progress_bar_shows_and_up_to_date_months_are_only_counted(example):

@@ -464,8 +464,8 @@ def youtube() -> None:
 @click.pass_obj
 def login(state: State, no_browser: bool, client_secrets: Path | None, port: int | None) -> None:
     """Sign in to YouTube with Google and save the login (readable only by you)."""
-    from monthlypost import youtube as yt
     from monthlypost.errors import MonthlypostError
+    from monthlypost.publish import youtube as yt
 
     settings = state.workspace.settings
     secrets = client_secrets or settings.resolve(settings.youtube.client_secrets)
@@ -514,6 +514,8 @@ LINES = {
     "would push": "would push (dry run: nothing sent)",
     "skipped": "not pushed (you said no)",
     "left": "not pushed (quota)",
+    "stopped": "not sent (stopped)",
+    "changed": "not pushed (changed on YouTube meanwhile)",
     "failed": "failed, nothing sent",
 }
 
@@ -537,14 +539,14 @@ def result_line(state: State) -> Callable[[Any], None]:
         line = f"{result.month}: {LINES[result.status]}"
         if result.units:
             line += f" ({plural(result.units, 'unit')})"
-        click.echo(line, err=result.status == "failed")
+        click.echo(line, err=result.status in ("failed", "changed"))
 
     return done
 
 
 def print_youtube(state: State, outcome: Any) -> None:
     """The units spent, and exit 1 if anything failed or was left."""
-    from monthlypost.youtube import QUOTA_RESET, Ledger
+    from monthlypost.publish.youtube import FAILED, QUOTA_RESET, Ledger
 
     ledger = Ledger(state.workspace.state / "youtube-quota.json", state.workspace.settings.youtube.daily_quota)
     click.echo(
@@ -553,24 +555,46 @@ def print_youtube(state: State, outcome: Any) -> None:
     )
     if outcome.stopped:
         click.echo(f"Error: {outcome.stopped}", err=True)
-    if outcome.stopped or any(r.status == "failed" for r in outcome.results):
+    if outcome.stopped or any(r.status in FAILED for r in outcome.results):
         raise SystemExit(1)
+
+
+ignore_quota_block = click.option(
+    "--ignore-quota-block",
+    is_flag=True,
+    help="Send even though YouTube said earlier today that the quota was used up.",
+)
 
 
 @youtube.command()
 @months_arguments
 @click.option("--dry-run", is_flag=True, help="Read the videos and show the changes; send nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Push without asking.")
+@click.option(
+    "--localizations",
+    is_flag=True,
+    help="Make the same change to the lines each translated description shares with this one.",
+)
+@ignore_quota_block
 @click.pass_obj
-def push(state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes: bool) -> None:
+def push(
+    state: State,
+    months: tuple[str, ...],
+    every: bool,
+    dry_run: bool,
+    yes: bool,
+    localizations: bool,
+    ignore_quota_block: bool,
+) -> None:
     """Put months' descriptions (default: the newest) on their videos.
 
     Builds stale months first; a month with errors is never pushed. Shows
-    what changes and asks first. Backs up each video's current snippet
-    under .monthlypost/youtube-backups/ before changing it; an unchanged
+    what changes and asks first. Reads each video again right before
+    changing it, and leaves it alone if it changed on YouTube meanwhile;
+    backs up that read under .monthlypost/youtube-backups/. An unchanged
     description sends nothing.
     """
-    from monthlypost import youtube as yt
+    from monthlypost.publish import youtube as yt
 
     selection = selected(state, months, every)
     outcome = yt.push(
@@ -580,6 +604,8 @@ def push(state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes:
         confirmer(yes, "push", "Push this description to {month}'s video?"),
         show_diff,
         result_line(state),
+        localize=localizations,
+        ignore_quota_block=ignore_quota_block,
     )
     print_youtube(state, outcome)
 
@@ -593,10 +619,11 @@ def push(state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes:
     help="The backup to restore (default: the video's newest).",
 )
 @click.option("--yes", "-y", is_flag=True, help="Restore without asking.")
+@ignore_quota_block
 @click.pass_obj
-def restore(state: State, month: str, backup: Path | None, yes: bool) -> None:
+def restore(state: State, month: str, backup: Path | None, yes: bool, ignore_quota_block: bool) -> None:
     """Put back MONTH's video description from a backup, backing up the current one first."""
-    from monthlypost import youtube as yt
+    from monthlypost.publish import youtube as yt
 
     outcome = yt.restore(
         state.workspace,
@@ -605,5 +632,6 @@ def restore(state: State, month: str, backup: Path | None, yes: bool) -> None:
         confirmer(yes, "restore", "Restore this description to {month}'s video?"),
         show_diff,
         result_line(state),
+        ignore_quota_block=ignore_quota_block,
     )
     print_youtube(state, outcome)

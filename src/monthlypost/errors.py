@@ -59,6 +59,10 @@ class YouTubeError(MonthlypostError):
     """The YouTube Data API refused or failed; the message says what to do."""
 
 
+class StopAll(YouTubeError):
+    """A YouTube error no other month would escape either: the quota is spent, or the login is refused."""
+
+
 class SendError(MonthlypostError):
     """A test send could not be delivered."""
 

@@ -1,1 +1,1 @@
-"""Publishing to outside services: the mail providers (email push). YouTube lives in monthlypost.youtube."""
+"""Publishing to outside services: YouTube (youtube push) and the mail providers (email push)."""

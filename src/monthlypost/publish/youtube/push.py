@@ -1,0 +1,471 @@
+"""youtube push and restore: diffs, backups, translated descriptions, and each month's outcome."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from monthlypost.errors import Problem, StopAll, ValidationError, YouTubeError
+from monthlypost.paths import PathError, read_bytes, write_state
+from monthlypost.publish.youtube.api import BATCH, Video, YouTube
+from monthlypost.publish.youtube.quota import COSTS, QUOTA_RESET, READ_UNITS, UPDATE_UNITS, pacific_now
+from monthlypost.published import record_pushed
+from monthlypost.video import PLACEHOLDER_ID
+
+if TYPE_CHECKING:
+    from monthlypost.workspace import Workspace
+
+PUSH_UNITS = READ_UNITS + UPDATE_UNITS  # the read right before an update, and the update
+
+
+# --- Diffs, backups and what was pushed ------------------------------------------------------
+
+
+def description_diff(current: str, new: str, new_name: str, current_name: str = "on YouTube now") -> str:
+    lines = difflib.unified_diff(current.splitlines(), new.splitlines(), current_name, new_name, lineterm="")
+    return "\n".join(lines)
+
+
+def backup_folder(state: Path, video_id: str) -> Path:
+    return state / "youtube-backups" / video_id
+
+
+def save_backup(state: Path, month: str, video: Video) -> Path:
+    """The video as it is now (snippet and translations), in a file of its own, before anything changes it."""
+    now = datetime.datetime.now(datetime.UTC)
+    path = backup_folder(state, video.id) / f"{now:%Y%m%dT%H%M%S.%fZ}.json"
+    record: dict[str, Any] = {"video_id": video.id, "month": month, "saved_at": now.isoformat()}
+    record["snippet"] = video.snippet
+    if video.localizations:
+        record["localizations"] = video.localizations
+    write_state(path, record)
+    return path
+
+
+def newest_backup(state: Path, video_id: str) -> Path:
+    backups = sorted(backup_folder(state, video_id).glob("*.json"))
+    if not backups:
+        raise YouTubeError.at(
+            backup_folder(state, video_id),
+            f"no backups of video {video_id} yet; 'monthlypost youtube push' makes one before each change",
+        )
+    return backups[-1]
+
+
+def read_backup(path: Path, video_id: str) -> dict[str, Any]:
+    data = read_bytes(path)
+    try:
+        record = json.loads(data.decode("utf-8"))
+        snippet = record["snippet"]
+        description = snippet["description"]
+    except (ValueError, KeyError, TypeError):
+        raise YouTubeError.at(path, "not a monthlypost YouTube backup") from None
+    if record.get("video_id") not in (None, video_id):
+        raise YouTubeError.at(path, f"a backup of video {record['video_id']}, not of {video_id}")
+    if not isinstance(description, str):
+        raise YouTubeError.at(path, "its description is not text")
+    return dict(snippet)
+
+
+# --- Translations ------------------------------------------------------------------------------
+
+
+def shared_change(old: str, new: str, translated: str) -> str:
+    """The change from ``old`` to ``new`` made to a translation of ``old`` where it holds the same lines
+    (contact details, links, the footer); translated prose is left as it is.
+
+    A line of ``old`` that ``new`` edits (the phone number changed, say) is edited the same way wherever
+    the translation has it; one ``new`` drops is dropped from it. Lines ``new`` adds go in only where
+    their place can be told: after a shared line they follow, or between two edited ones.
+    """
+    before, after = old.splitlines(), new.splitlines()
+    edits: dict[str, str | None] = {}  # a line as it was → what it becomes (None: dropped)
+    added: list[tuple[str, list[str]]] = []  # (the line of old they follow, lines added after it)
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        pairs = _edited(before[i1:i2], after[j1:j2])
+        for i, j in pairs:
+            edits[before[i1 + i]] = after[j1 + j]
+        for i in set(range(i2 - i1)) - {i for i, _ in pairs}:
+            edits.setdefault(before[i1 + i], None)
+        for (i, j), (_, following) in itertools.pairwise(pairs):
+            if following > j + 1:
+                added.append((before[i1 + i], after[j1 + j + 1 : j1 + following]))
+        if tag == "insert" and i1 > 0:
+            added.append((before[i1 - 1], after[j1:j2]))
+    lines = translated.splitlines()
+    for anchor, run in added:
+        if anchor.strip() and lines.count(anchor) == 1:
+            at = lines.index(anchor) + 1
+            lines[at:at] = run
+    changed = []
+    for line in lines:
+        becomes = edits.get(line, line) if line.strip() else line
+        if becomes is not None:
+            changed.append(becomes)
+    return "\n".join(changed)
+
+
+def _edited(old: list[str], new: list[str]) -> list[tuple[int, int]]:
+    """In a changed run, the lines of ``new`` that are edits of lines of ``old`` (alike enough), in order."""
+    pairs: list[tuple[int, int]] = []
+    start = 0
+    for i, line in enumerate(old):
+        if not line.strip():
+            continue
+        scores = [(difflib.SequenceMatcher(None, line, new[j]).ratio(), j) for j in range(start, len(new))]
+        score, j = max(scores, default=(0.0, 0))
+        if score >= ALIKE:
+            pairs.append((i, j))
+            start = j + 1
+    return pairs
+
+
+ALIKE = 0.6  # how alike two lines must be to count as one edited (difflib's ratio)
+
+
+def _dropped(old: str, new: str) -> list[str]:
+    """The lines of ``old`` that ``new`` no longer has, in order."""
+    kept = {line.strip() for line in new.splitlines()}
+    return [line.strip() for line in old.splitlines() if line.strip() and line.strip() not in kept]
+
+
+# --- push and restore ------------------------------------------------------------------------
+
+Confirm = Callable[[str], bool]  # (month) → go ahead?
+Say = Callable[[str], None]
+
+
+class ChangedMeanwhile(YouTubeError):
+    """The video changed on YouTube between the read shown in the diff and the update."""
+
+
+@dataclass
+class Result:
+    """One month's line: what happened and the units it spent."""
+
+    # built | pushed | unchanged | would push | skipped | left | stopped | changed | failed | restored
+    month: str
+    status: str
+    units: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+FAILED = ("failed", "changed")  # statuses that make the command exit 1
+
+
+class Results(list[Result]):
+    """The months' results, each passed on (to be printed) the moment it is known."""
+
+    def __init__(self, done: Callable[[Result], None]):
+        super().__init__()
+        self.done = done
+
+    def append(self, result: Result) -> None:
+        super().append(result)
+        self.done(result)
+
+
+@dataclass
+class Report:
+    results: list[Result]
+    units: int  # spent by this run
+    stopped: str | None = None  # why some months were left, if they were
+
+
+@dataclass
+class Change:
+    month: str
+    video: Video
+    description: str
+    translations: dict[str, str] = field(default_factory=dict)  # language → its description with the change
+
+    @property
+    def old(self) -> str:
+        return self.video.description
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.description or bool(self.translations)
+
+    def show(self, say: Say) -> None:
+        if self.old != self.description:
+            say(description_diff(self.old, self.description, f"{self.month}/youtube.txt"))
+        for language, text in self.translations.items():
+            current = str(self.video.localizations[language].get("description", ""))
+            say(description_diff(current, text, f"{language}, with the same change", f"{language} on YouTube now"))
+
+
+def plan(month: str, video: Video, description: str, base: str, localize: bool) -> tuple[Change, list[Problem]]:
+    """The change for one video, and a warning if its translations keep lines the description no longer has.
+
+    ``base`` is the description the translations are measured against: the one on
+    YouTube, or, once that is already the new one, the one before monthlypost's
+    last update (from its backup), so a push with --localizations after a push
+    without it still mends them.
+    """
+    translations: dict[str, str] = {}
+    if localize and base != description:
+        for language, texts in video.localizations.items():
+            current = str(texts.get("description", ""))
+            changed = shared_change(base, description, current)
+            if changed != current:
+                translations[language] = changed
+    dropped = _dropped(base, description)
+    stale: dict[str, str] = {}  # language → the first dropped line it still holds
+    for language, texts in sorted(video.localizations.items()):
+        held = {line.strip() for line in translations.get(language, str(texts.get("description", ""))).splitlines()}
+        first = next((line for line in dropped if line in held), None)
+        if first is not None:
+            stale[language] = first
+    if not stale:
+        return Change(month, video, description, translations), []
+    such = f"such as '{next(iter(stale.values()))}'"
+    if localize:
+        advice = f"that --localizations could not match to lines of the new one ({such}); edit them in YouTube Studio"
+    else:
+        advice = (
+            f"({such}), and viewers in those languages see them; push with --localizations to make the same "
+            "change to the lines they share with it, or edit them in YouTube Studio"
+        )
+    warning = Problem(
+        None,
+        f"video {video.id}: its descriptions in {', '.join(stale)} still hold lines the description no longer "
+        f"has {advice}",
+        "warning",
+    )
+    return Change(month, video, description, translations), [warning]
+
+
+def previous_description(state: Path, video: Video, description: str) -> str:
+    """The description the video's translations were last in step with: the one on YouTube if it is not
+    the new one yet, else the one monthlypost's newest backup holds (from before its last update)."""
+    if video.description != description or not video.localizations:
+        return video.description
+    try:
+        return str(read_backup(newest_backup(state, video.id), video.id)["description"])
+    except (YouTubeError, PathError):
+        return video.description
+
+
+def connect(workspace: Workspace, ignore_quota_block: bool, say: Say) -> YouTube:
+    """The client; a quota block from earlier today is lifted if [youtube] daily_quota was raised since."""
+    youtube = YouTube(workspace.settings, workspace.state, ignore_quota_block)
+    raised = youtube.ledger.raised_since_block()
+    if raised is not None:
+        before, at = raised
+        youtube.ledger.lift()
+        say(
+            f"[youtube] daily_quota is {youtube.ledger.quota} now, up from {before} when YouTube said at "
+            f"{pacific_now(at):%H:%M} Pacific time that the quota was used up, so monthlypost tries again."
+        )
+    return youtube
+
+
+def one_month_each(workspace: Workspace, pushing: dict[str, str]) -> None:
+    """Stop before anything is sent if a video being pushed is also another month's."""
+    from monthlypost.campaign import peek_video
+    from monthlypost.sources import TOPIC_NAME
+
+    owners: dict[str, list[str]] = {}
+    folders = workspace.months()
+    for month, folder in folders.items():
+        video_id = pushing.get(month) or peek_video(folder)
+        if video_id and video_id != PLACEHOLDER_ID:
+            owners.setdefault(video_id, []).append(month)
+    problems = [
+        Problem(
+            folders[month] / TOPIC_NAME,
+            f"video: {video_id} is also the video of {', '.join(m for m in owners[video_id] if m != month)}; "
+            "a video has one month's description, so nothing was sent. Give each month its own video",
+        )
+        for month, video_id in pushing.items()
+        if len(owners[video_id]) > 1
+    ]
+    if problems:
+        raise ValidationError(problems)
+
+
+def push(
+    workspace: Workspace,
+    months: list[str],
+    dry_run: bool,
+    confirm: Confirm,
+    say: Say,
+    done: Callable[[Result], None],
+    localize: bool = False,
+    ignore_quota_block: bool = False,
+) -> Report:
+    """Put each month's youtube.txt on its video, building stale months first.
+
+    A month with check errors is neither read nor sent. The videos are read
+    in batches; each is read again right before it is updated, and left
+    alone if it changed on YouTube since. One month failing does not stop
+    the others; the quota running out, or the login being refused, does.
+    """
+    from monthlypost.build import build
+
+    results = Results(done)
+    ready: list[tuple[str, str, str]] = []  # month, video id, description
+    warnings: dict[str, list[Problem]] = {}  # an up-to-date month's, shown with its result
+    for outcome in build(workspace, months):
+        if outcome.status == "up to date":
+            warnings[outcome.month] = list(outcome.problems)
+        else:
+            results.append(Result(outcome.month, outcome.status, 0, list(outcome.problems)))
+        if outcome.status == "failed":
+            continue
+        description = outcome.files["youtube.txt"].decode("utf-8").rstrip("\n")
+        ready.append((outcome.month, str(outcome.manifest["video_id"]), description))
+    if not ready:
+        return Report(results, 0)
+    one_month_each(workspace, {month: video_id for month, video_id, _ in ready})
+    youtube = connect(workspace, ignore_quota_block, say)
+    waiting = [month for month, _, _ in ready]
+
+    def result(month: str, status: str, units: int = 0, problems: list[Problem] | None = None) -> None:
+        waiting.remove(month)
+        results.append(Result(month, status, units, [*warnings.pop(month, []), *(problems or [])]))
+
+    left: list[str] = []
+    try:
+        youtube.check_block()
+        reads = -(-len(ready) // BATCH)
+        if reads * READ_UNITS > youtube.ledger.remaining():
+            raise StopAll.at(None, _quota_stop(youtube, waiting, reads * READ_UNITS))
+        try:
+            videos = youtube.videos([video_id for _, video_id, _ in ready])
+        except StopAll:
+            raise
+        except YouTubeError as err:
+            for month in list(waiting):
+                result(month, "failed", 0, err.problems)
+            return Report(results, youtube.spent)
+        for month, video_id, description in ready:
+            if video_id not in videos:
+                result(month, "failed", 0, [Problem(None, youtube.not_found(video_id))])
+                continue
+            video = videos[video_id]
+            base = previous_description(workspace.state, video, description)
+            change, problems = plan(month, video, description, base, localize)
+            if not change.changed:
+                record_pushed(workspace.state, month, video_id, description)
+                result(month, "unchanged", 0, problems)
+            elif not dry_run and youtube.ledger.remaining() < PUSH_UNITS:
+                left.append(month)
+                result(month, "left", 0, problems)
+            else:
+                change.show(say)
+                if dry_run:
+                    result(month, "would push", 0, problems)
+                elif not confirm(month):
+                    result(month, "skipped", 0, problems)
+                else:
+                    status, units, failure = _send(youtube, workspace.state, change, "pushed")
+                    result(month, status, units, [*problems, *failure])
+    except StopAll as err:
+        for month in list(waiting):
+            result(month, "stopped")
+        return Report(results, youtube.spent, str(err))
+    stopped = _quota_stop(youtube, left, len(left) * PUSH_UNITS) if left else None
+    return Report(results, youtube.spent, stopped)
+
+
+def _send(youtube: YouTube, state: Path, change: Change, status: str) -> tuple[str, int, list[Problem]]:
+    """Replace the description; the month's status, the units it spent, and what went wrong."""
+    before = youtube.spent
+    try:
+        replace_description(youtube, state, change)
+    except StopAll:
+        raise
+    except ChangedMeanwhile as err:
+        return "changed", youtube.spent - before, err.problems
+    except YouTubeError as err:
+        return "failed", youtube.spent - before, err.problems
+    return status, youtube.spent - before, []
+
+
+MOVED = {  # the fields an update sends back, as a user knows them
+    "title": "title",
+    "description": "description",
+    "categoryId": "category",
+    "tags": "tags",
+    "defaultLanguage": "language",
+    "defaultAudioLanguage": "audio language",
+}
+
+
+def replace_description(youtube: YouTube, state: Path, change: Change) -> None:
+    """Read the video again (1 unit); if anything the update sends back changed on YouTube since the
+    read the diff was made from, stop. Otherwise back up that read, update, and record what is there now."""
+    now = youtube.video(change.video.id)
+    moved = [name for key, name in MOVED.items() if now.snippet.get(key) != change.video.snippet.get(key)]
+    if change.translations and now.localizations != change.video.localizations:
+        moved.append("translations")
+    if moved:
+        raise ChangedMeanwhile.at(
+            None,
+            f"video {now.id}: its {', '.join(moved)} changed on YouTube (in YouTube Studio, say) since monthlypost "
+            "read it; nothing was sent, so that change stays. Push again to see the difference from the video "
+            "as it is now",
+        )
+    save_backup(state, change.month, now)
+    youtube.update(now, change.description, change.translations)
+    record_pushed(state, change.month, now.id, change.description)
+
+
+def restore(
+    workspace: Workspace,
+    month: str,
+    backup: Path | None,
+    confirm: Confirm,
+    say: Say,
+    done: Callable[[Result], None],
+    ignore_quota_block: bool = False,
+) -> Report:
+    """Put back the description from a backup (the newest by default), backing up the current one first."""
+    from monthlypost.campaign import read_campaign
+    from monthlypost.errors import Problems
+
+    problems = Problems()
+    campaign = read_campaign(month, workspace.month_files(month), problems)
+    if campaign is None:
+        raise ValidationError(problems.errors)
+    video_id = campaign.video_id
+    path = backup or newest_backup(workspace.state, video_id)
+    saved = read_backup(path, video_id)
+    youtube = connect(workspace, ignore_quota_block, say)
+    results = Results(done)
+    try:
+        youtube.check_block()
+        change = Change(month, youtube.video(video_id), str(saved["description"]))
+        if not change.changed:
+            results.append(Result(month, "unchanged"))
+            return Report(results, youtube.spent)
+        say(description_diff(change.old, change.description, str(path)))
+        if not confirm(month):
+            results.append(Result(month, "skipped"))
+        else:
+            results.append(Result(month, *_send(youtube, workspace.state, change, "restored")))
+    except StopAll as err:
+        results.append(Result(month, "stopped"))
+        return Report(results, youtube.spent, str(err))
+    return Report(results, youtube.spent)
+
+
+def _quota_stop(youtube: YouTube, months: list[str], needed: int) -> str:
+    left = youtube.ledger.remaining()
+    them = "it" if len(months) == 1 else "them"
+    return (
+        f"stopped before YouTube's daily quota runs out: {left} of {youtube.ledger.quota} units are left today, "
+        f"and {', '.join(months)} would need {needed} more; nothing was sent for {them}. "
+        f"Run the same command after {QUOTA_RESET} ({COSTS}), or, if Google has raised the project's quota, "
+        "set [youtube] daily_quota to it"
+    )
