@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,26 @@ def at_a_terminal(
         child.wait(timeout=60)
     os.close(main)
     return shown.decode()
+
+
+class Page(HTMLParser):
+    """An HTML page's tags, with their attributes, and the text of its scripts."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tags, self.scripts, self._in_script = [], [], False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+    def meta(self, key):
+        return [a.get("content") for t, a in self.tags if t == "meta" and key in (a.get("name"), a.get("property"))]

@@ -20,11 +20,12 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from .loopback import Served
 
 KEYS = {
     "kit": "kit_v4_key_SECRET",
@@ -43,7 +44,7 @@ class Seen:
 
 
 @dataclass
-class FakeMail:
+class FakeMail(Served):
     provider: str
     drafts: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
@@ -60,35 +61,12 @@ class FakeMail:
 
     def __post_init__(self) -> None:
         self.ids = itertools.count(101)
-        self.server: ThreadingHTTPServer | None = None
 
     # --- control ---------------------------------------------------------------------------------
 
-    def start(self) -> FakeMail:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _any(self) -> None:
-                fake._handle(self)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
     @property
     def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.origin
 
     def only(self) -> tuple[str, dict[str, Any]]:
         (item,) = self.drafts.items()
@@ -113,19 +91,19 @@ class FakeMail:
 
     # --- the APIs --------------------------------------------------------------------------------
 
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         url = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
-        self.requests.append(Seen(handler.command, url.path, body))
+        self.requests.append(Seen(method, url.path, body))
         if self.failures:
             status = self.failures.pop(0)
             return self._error(handler, status, "Internal error" if status >= 500 else "Too many requests")
         if not self._authorised(handler):
             return self._error(handler, 401, "unauthorised")
         route = getattr(self, f"_{self.provider}")
-        route(handler, handler.command, url.path, body)
+        route(handler, method, url.path, body)
 
     def _authorised(self, handler: BaseHTTPRequestHandler) -> bool:
         key = KEYS[self.provider]

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import copy
 import json
-import ssl
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from .loopback import Served
 
 ACCESS_TOKEN = "ya29.access-token-SECRET"
 REFRESH_TOKEN = "1//refresh-token-SECRET"
@@ -99,7 +99,7 @@ class Failure:
 
 
 @dataclass
-class FakeGoogle:
+class FakeGoogle(Served):
     videos: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → snippet
     localizations: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # id → language → texts
     channel: str | None = "Live Pain Free"
@@ -114,9 +114,6 @@ class FakeGoogle:
     used: int = 0  # units charged today
     exhausted: bool = False  # quotaExceeded until the day ends
 
-    def __post_init__(self) -> None:
-        self.server: ThreadingHTTPServer | None = None
-
     # --- control -------------------------------------------------------------
 
     def fail(self, method: str, path: str, status: int, reason: str, times: int = 1, message: str = "failed") -> None:
@@ -128,38 +125,9 @@ class FakeGoogle:
     def new_day(self) -> None:
         self.used, self.exhausted = 0, False
 
-    def start(self, tls: ssl.SSLContext | None = None) -> FakeGoogle:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
-            def do_GET(self) -> None:
-                fake._handle(self, "GET")
-
-            def do_PUT(self) -> None:
-                fake._handle(self, "PUT")
-
-            def do_POST(self) -> None:
-                fake._handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
     @property
     def url(self) -> str:
-        assert self.server is not None
-        scheme = "https" if isinstance(self.server.socket, ssl.SSLSocket) else "http"
-        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}/"
+        return self.origin + "/"
 
     def seen(self, method: str | None = None, path: str = "/youtube/v3/videos") -> list[Seen]:
         return [r for r in self.requests if (method is None or r.method == method) and r.path == path]

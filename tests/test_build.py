@@ -3,7 +3,6 @@
 import hashlib
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from monthlypost import outputs
 from monthlypost.markup import parser
 
-from .conftest import GOLDEN, GOLDEN_MONTHS, built_golden, edit, run, snapshot, write
+from .conftest import GOLDEN, GOLDEN_MONTHS, Page, built_golden, edit, run, snapshot, write
 
 OUT = Path("dist/2024-04")
 GOLDEN_FILES = ["post.html", "post.md", "youtube.txt", "newsletter.mjml", "newsletter.txt"]
@@ -202,27 +201,6 @@ def test_local_images_are_copied_beside_the_post(example):
 
 
 # --- post.html ------------------------------------------------------------------------------
-
-
-class Page(HTMLParser):
-    def __init__(self, text):
-        super().__init__()
-        self.tags, self.scripts, self._in_script = [], [], False
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        self._in_script = tag == "script"
-
-    def handle_endtag(self, tag):
-        self._in_script = False
-
-    def handle_data(self, data):
-        if self._in_script:
-            self.scripts.append(data)
-
-    def meta(self, key):
-        return [a.get("content") for t, a in self.tags if t == "meta" and key in (a.get("name"), a.get("property"))]
 
 
 def test_post_html_is_a_whole_page_with_its_metadata(example):

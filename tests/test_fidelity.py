@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from markdown_it import MarkdownIt
 
 from monthlypost.colors import TINT, contrast
 
-from .conftest import GOLDEN, GOLDEN_MONTHS, REPO, built_golden, edit, run
+from .conftest import GOLDEN, GOLDEN_MONTHS, REPO, Page, built_golden, edit, run
 
 OUT = Path("dist/2024-04")
 TOPIC = "campaigns/2024-04/topic.toml"
@@ -109,29 +108,6 @@ def test_a_hidden_spacer_follows_the_preheader(example):
 
 
 # --- 2, 8, 12: post.html ---------------------------------------------------------------------------------
-
-
-class Page(HTMLParser):
-    def __init__(self, text: str):
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-        self.script = ""
-        self._in_script = False
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        self._in_script = tag == "script"
-
-    def handle_endtag(self, tag):
-        self._in_script = False
-
-    def handle_data(self, data):
-        if self._in_script:
-            self.script += data
-
-    def meta(self, key):
-        return [a.get("content") for t, a in self.tags if t == "meta" and key in (a.get("name"), a.get("property"))]
 
 
 def with_chapters(root: Path, chapters: str = '"0:00 Intro", "0:45 Sitting", "10:05 First step"') -> None:
@@ -252,7 +228,7 @@ def test_reply_to_only_when_it_differs_from_the_sender(example):
 
 
 def graph(root: Path) -> dict[str, dict]:
-    data = json.loads(Page((root / OUT / "post.html").read_text()).script)
+    data = json.loads(Page((root / OUT / "post.html").read_text()).scripts[0])
     assert data["@context"] == "https://schema.org"
     return {item["@type"]: item for item in data["@graph"]}
 
