@@ -330,6 +330,7 @@ def test_push_all_stops_before_the_days_quota(example, api):
     result = run("youtube", "push", "--all", "--yes")
     assert result.exit_code == 1
     assert "2024-04: pushed (51 units)" in result.stdout
+    assert "pushed 1, unchanged 0, failed 0, left for the quota 2\n" in result.stdout
     assert "2024-05: not pushed (quota)\n" in result.stdout
     assert "2024-06: not pushed (quota)\n" in result.stdout
     assert "YouTube API units: 52 this time, 52 of 100 today" in result.stdout
@@ -666,6 +667,7 @@ def test_a_bulk_push_over_ten_videos_survives_a_forbidden_one_and_one_changed_me
     assert f"{months[6][0]}: not pushed (changed on YouTube meanwhile) (1 unit)" in lines
     assert f"YouTube will not let this login change video {forbidden}" in result.stderr
     assert f"video {changed}: its title, category changed on YouTube" in result.stderr
+    assert "pushed 8, unchanged 0, failed 1, changed on YouTube meanwhile 1\nYouTube API units:" in result.stdout
     assert len(api.seen("PUT")) == 9  # the forbidden one was refused; the changed one never sent
     assert api.videos[changed]["title"] == "Renamed in Studio" and api.videos[changed]["categoryId"] == "27"
     assert api.videos[forbidden] == SNIPPET

@@ -7,6 +7,7 @@ Only click is imported here; each command imports what it uses, so --help,
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -544,10 +545,18 @@ def result_line(state: State) -> Callable[[Any], None]:
     return done
 
 
+SUMMARY = ("pushed", "unchanged", "failed", "restored", "would push", "skipped", "changed", "left", "stopped")
+SUMMARY_WORDS = {"changed": "changed on YouTube meanwhile", "left": "left for the quota", "skipped": "not pushed"}
+
+
 def print_youtube(state: State, outcome: Any) -> None:
     """The units spent, and exit 1 if anything failed or was left."""
     from monthlypost.publish.youtube import FAILED, QUOTA_RESET, Ledger
 
+    months = Counter(r.status for r in outcome.results if r.status != "built")
+    if sum(months.values()) > 1:  # one line for a run over many months
+        counts = {status: months[status] for status in SUMMARY if months[status] or status in SUMMARY[:3]}
+        click.echo(", ".join(f"{SUMMARY_WORDS.get(status, status)} {n}" for status, n in counts.items()))
     ledger = Ledger(state.workspace.state / "youtube-quota.json", state.workspace.settings.youtube.daily_quota)
     click.echo(
         f"YouTube API units: {outcome.units} this time, {ledger.used()} of {ledger.quota} today "
