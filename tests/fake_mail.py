@@ -58,6 +58,7 @@ class FakeMail(Served):
         ]
     )
     tests_sent: list[list[str]] = field(default_factory=list)
+    odd_reads: list[Any] = field(default_factory=list)  # JSON answers (200) to the next GETs, of any shape
 
     def __post_init__(self) -> None:
         self.ids = itertools.count(101)
@@ -102,6 +103,8 @@ class FakeMail(Served):
             return self._error(handler, status, "Internal error" if status >= 500 else "Too many requests")
         if not self._authorised(handler):
             return self._error(handler, 401, "unauthorised")
+        if method == "GET" and self.odd_reads:
+            return self._send(handler, 200, self.odd_reads.pop(0))
         route = getattr(self, f"_{self.provider}")
         route(handler, method, url.path, body)
 

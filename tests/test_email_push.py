@@ -375,3 +375,36 @@ def test_the_provider_changing_starts_a_new_draft(provider_fake, example, monkey
         assert records(example)["2024-04"]["provider"] == "buttondown"
     finally:
         fake.stop()
+
+
+def test_a_hand_edited_draft_id_never_becomes_part_of_a_request(mail, example):
+    assert push().exit_code == 0
+    saved = records(example)
+    saved["2024-04"]["id"] = "../../v3/contacts/1"
+    (example / DRAFTS).write_text(json.dumps(saved))
+    changed_script(example)
+    before = len(mail.requests)
+    result = push("--yes")
+    assert result.exit_code == 1
+    assert (
+        f"Error: {DRAFTS}: damaged: 2024-04's draft id is not one {NAMES[mail.provider]} gives; remove 2024-04's "
+        "entry, and push again to make a new draft\n"
+    ) in result.stderr
+    assert mail.requests[before:] == []
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("answer", [[], "not json at all", {"status": ["draft"]}, {"broadcast": 5, "data": "x"}])
+def test_an_answer_of_an_odd_shape_is_never_a_traceback(mail, example, answer):
+    assert push().exit_code == 0
+    changed_script(example)
+    mail.odd_reads.append(answer)
+    drafts = json.dumps(mail.drafts)
+    result = push("--yes")
+    assert result.exit_code == 1
+    assert (
+        f"Error: {NAMES[mail.provider]} answered about the draft in a form monthlypost does not know, so nothing "
+        "was changed; look at the draft there, and try again later\n"
+    ) in result.stderr
+    assert json.dumps(mail.drafts) == drafts
+    assert "Traceback" not in result.output

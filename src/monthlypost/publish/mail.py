@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from monthlypost.errors import MonthlypostError, Problem
 from monthlypost.paths import read_state, write_state
 from monthlypost.publish.http import KEY_VARIABLE, ProviderError
-from monthlypost.publish.providers import DRAFT, GONE, PROVIDERS, Draft, Provider, connect
+from monthlypost.publish.providers import DRAFT, GONE, PROVIDERS, Draft, Provider, valid_id
 
 if TYPE_CHECKING:
     from monthlypost.build import Outcome
@@ -97,7 +97,7 @@ def provider_for(settings: Settings) -> Provider:
         )
     if adapter.audience and not settings.email.list:
         raise MonthlypostError.at(settings.path, f"[email] list: required for {adapter.name}: {adapter.audience}")
-    return connect(provider, key)
+    return adapter.connect(key)
 
 
 def draft_for(outcome: Outcome, settings: Settings) -> Draft:
@@ -190,14 +190,20 @@ def push_month(
     settings = workspace.settings
     draft = draft_for(outcome, settings)
     digest = draft_sha256(draft, settings.email.provider)
-    records = read_state(path)
-    record = records.get(month)
+    record = read_state(path).get(month)
     if not isinstance(record, dict) or record.get("provider") != settings.email.provider:
         record = None
+    elif valid_id(record.get("id")) is None:
+        raise MonthlypostError.at(
+            path,
+            f"damaged: {month}'s draft id is not one {provider.name} gives; remove {month}'s entry, "
+            "and push again to make a new draft",
+        )
 
     status = "created"
     if record is not None:
-        remote = provider.state(str(record["id"]))
+        known = str(record["id"])
+        remote = provider.state(known)
         if remote == GONE:
             say(f"{month}: the draft was deleted in {provider.name}; making a new one")
             status = "recreated"
@@ -216,7 +222,7 @@ def push_month(
         elif record.get("sha256") == digest:
             result = Result(month, "unchanged")
             if test_to and not dry_run:
-                result.detail = send_test(provider, str(record["id"]), test_to)
+                result.detail = send_test(provider, known, test_to)
             return result
         else:
             say(changes(record, draft))
@@ -224,21 +230,21 @@ def push_month(
                 return Result(month, "would update")
             if not confirm(month):
                 return Result(month, "skipped")
-            provider.update(str(record["id"]), draft)
-            remember(path, month, str(record["id"]), draft, digest, settings.email.provider)
+            provider.update(known, draft)
+            remember(path, month, known, draft, digest, settings.email.provider)
             result = Result(month, "updated")
             if test_to:
-                result.detail = send_test(provider, str(record["id"]), test_to)
+                result.detail = send_test(provider, known, test_to)
             return result
 
     if dry_run:
         say(f"{month}: would create a draft in {provider.name}: “{draft.subject}” – {draft.preheader}")
         return Result(month, "would create")
-    draft_id = provider.create(draft)
-    remember(path, month, draft_id, draft, digest, settings.email.provider)
-    result = Result(month, status, detail=f"id {draft_id}")
+    created = provider.create(draft)
+    remember(path, month, created, draft, digest, settings.email.provider)
+    result = Result(month, status, detail=f"id {created}")
     if test_to:
-        result.detail += "; " + send_test(provider, draft_id, test_to)
+        result.detail += "; " + send_test(provider, created, test_to)
     return result
 
 

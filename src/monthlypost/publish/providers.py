@@ -10,12 +10,28 @@ purpose, and tests/fake_mail.py answers as each provider does.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from monthlypost.publish.http import Client, ProviderError, provider_message
 
 DRAFT, SENT, GONE = "draft", "sent or scheduled", "gone"
+_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")  # every provider's ids; nothing that could change a request's path
+
+
+def valid_id(value: Any) -> str | None:
+    """``value`` as a draft's id, or None if it is not one (a path, say, from a hand-edited record)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return str(value) if _ID.fullmatch(str(value)) else None
+
+
+def dig(data: Any, *keys: str) -> Any:
+    """data[key][key]…, or None where an answer is not the shape its reference gives."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 @dataclass(frozen=True)
@@ -39,9 +55,17 @@ class Provider:
     key_help: ClassVar[str]  # where its API key is made
     audience: ClassVar[str | None] = None  # what [email] list is for it, when it needs one
     tests: ClassVar[bool] = True  # whether its API sends a test of a draft
+    origin: ClassVar[str]  # its API's scheme and host
+    auth_header: ClassVar[str] = ""  # "Header: {key}" for the providers that take the key in a header
 
     def __init__(self, client: Client):
         self.client = client
+
+    @classmethod
+    def connect(cls, key: str) -> Provider:
+        """The adapter, with a client that authenticates as this provider asks."""
+        header, _, value = cls.auth_header.partition(": ")
+        return cls(Client(cls.name, cls.origin, {header: value.format(key=key)}))
 
     def create(self, draft: Draft) -> str:
         raise NotImplementedError
@@ -55,12 +79,21 @@ class Provider:
     def send_test(self, draft_id: str, addresses: list[str]) -> None:
         raise NotImplementedError
 
+    def _read(self, data: Any, *path: str, kind: type = str) -> Any:
+        """data[key][key]… as the reference gives it; an answer of another shape changes nothing."""
+        value = dig(data, *path)
+        if not isinstance(value, kind):
+            raise ProviderError(
+                f"{self.name} answered about the draft in a form monthlypost does not know, so nothing was "
+                "changed; look at the draft there, and try again later"
+            )
+        return value
+
     def _created_id(self, data: Any, *path: str) -> str:
-        for key in path:
-            data = data.get(key) if isinstance(data, dict) else None
-        if not isinstance(data, (str, int)) or isinstance(data, bool):
+        created = valid_id(dig(data, *path))
+        if created is None:
             raise ProviderError(f"{self.name} created the draft but its answer gave no id; look for it in {self.name}")
-        return str(data)
+        return created
 
 
 class Kit(Provider):
@@ -68,6 +101,8 @@ class Kit(Provider):
 
     name = "Kit"
     key_help = "in Kit, Settings → Developer → API keys (a v4 key)"
+    origin = "https://api.kit.com"
+    auth_header = "X-Kit-Api-Key: {key}"
     tests = False  # Kit's API has no test send
     TEMPLATE = "monthlypost"  # an HTML template whose whole source is {{ message_content }}
 
@@ -79,8 +114,11 @@ class Kit(Provider):
         """The id of Kit's email template named 'monthlypost' (our HTML is the whole email: nothing around it)."""
         if self._template is None:
             _, data = self.client.request("GET", "/v4/email_templates?per_page=1000")
+            templates = dig(data, "email_templates")
             found = [
-                t for t in (data or {}).get("email_templates", []) if str(t.get("name", "")).lower() == self.TEMPLATE
+                template
+                for template in (templates if isinstance(templates, list) else [])
+                if str(dig(template, "name") or "").lower() == self.TEMPLATE and valid_id(dig(template, "id"))
             ]
             if not found:
                 raise ProviderError(
@@ -88,7 +126,7 @@ class Kit(Provider):
                     "template → HTML), give it that name and, as its whole HTML, {{ message_content }}: Kit then "
                     "puts the newsletter in it as it is. See the README's 'Publishing the newsletter'"
                 )
-            self._template = int(found[0]["id"])
+            self._template = int(found[0]["id"])  # Kit's ids are numbers
         return self._template
 
     def _body(self, draft: Draft) -> dict[str, Any]:
@@ -111,8 +149,7 @@ class Kit(Provider):
         status, data = self.client.request("GET", f"/v4/broadcasts/{draft_id}")
         if status == 404:
             return GONE
-        broadcast = (data or {}).get("broadcast") or {}
-        return SENT if broadcast.get("send_at") else DRAFT
+        return SENT if self._read(data, "broadcast", kind=dict).get("send_at") else DRAFT
 
     def update(self, draft_id: str, draft: Draft) -> None:
         self.client.request("PUT", f"/v4/broadcasts/{draft_id}", self._body(draft))
@@ -123,6 +160,8 @@ class Buttondown(Provider):
 
     name = "Buttondown"
     key_help = "in Buttondown, Settings → API → API key"
+    origin = "https://api.buttondown.com"
+    auth_header = "Authorization: Token {key}"
 
     def _body(self, draft: Draft) -> dict[str, Any]:
         return {"subject": draft.subject, "body": draft.html, "description": draft.preheader, "status": "draft"}
@@ -135,7 +174,7 @@ class Buttondown(Provider):
         status, data = self.client.request("GET", f"/v1/emails/{draft_id}")
         if status == 404:
             return GONE
-        return DRAFT if (data or {}).get("status") == "draft" else SENT
+        return DRAFT if self._read(data, "status") == "draft" else SENT
 
     def update(self, draft_id: str, draft: Draft) -> None:
         self.client.request("PATCH", f"/v1/emails/{draft_id}", self._body(draft))
@@ -151,16 +190,16 @@ class Mailchimp(Provider):
     key_help = "in Mailchimp, Profile → Extras → API keys"
     audience = "the audience id (Audience → Settings → Audience name and defaults → Audience ID)"
 
-    @staticmethod
-    def origin(key: str) -> str:
-        """The key ends in its data centre (…-us21), which names the API's host."""
+    @classmethod
+    def connect(cls, key: str) -> Provider:
+        """HTTP Basic with the key as password, at the host of the key's data centre (it ends …-us21)."""
         centre = key.rsplit("-", 1)[-1] if "-" in key else ""
         if not centre.isalnum() or not centre:
             raise ProviderError(
                 "MONTHLYPOST_EMAIL_API_KEY does not look like a Mailchimp API key: it ends in its data centre, "
                 "like …-us21; copy the whole key from Mailchimp"
             )
-        return f"https://{centre}.api.mailchimp.com"
+        return cls(Client(cls.name, f"https://{centre}.api.mailchimp.com", {}, auth=("monthlypost", key)))
 
     def _settings(self, draft: Draft) -> dict[str, Any]:
         return {
@@ -186,7 +225,7 @@ class Mailchimp(Provider):
         status, data = self.client.request("GET", f"/3.0/campaigns/{draft_id}")
         if status == 404:
             return GONE
-        return DRAFT if (data or {}).get("status") == "save" else SENT
+        return DRAFT if self._read(data, "status") == "save" else SENT
 
     def update(self, draft_id: str, draft: Draft) -> None:
         body = {"recipients": {"list_id": draft.audience}, "settings": self._settings(draft)}
@@ -209,6 +248,8 @@ class Brevo(Provider):
 
     name = "Brevo"
     key_help = "in Brevo, the account menu → SMTP & API → API keys"
+    origin = "https://api.brevo.com"
+    auth_header = "api-key: {key}"
     audience = "the id of the contact list (Contacts → Lists: the number beside its name)"
 
     def _body(self, draft: Draft) -> dict[str, Any]:
@@ -235,7 +276,7 @@ class Brevo(Provider):
         status, data = self.client.request("GET", f"/v3/emailCampaigns/{draft_id}")
         if status == 404:
             return GONE
-        return DRAFT if (data or {}).get("status") == "draft" else SENT
+        return DRAFT if self._read(data, "status") == "draft" else SENT
 
     def update(self, draft_id: str, draft: Draft) -> None:
         self.client.request("PUT", f"/v3/emailCampaigns/{draft_id}", self._body(draft))
@@ -251,6 +292,8 @@ class MailerLite(Provider):
     key_help = "in MailerLite, Integrations → MailerLite API → Generate new token"
     audience = "the id of a subscriber group (Subscribers → Groups: the group's id, in its address)"
     tests = False  # its API sends no test of a campaign
+    origin = "https://connect.mailerlite.com"
+    auth_header = "Authorization: Bearer {key}"
 
     def _body(self, draft: Draft) -> dict[str, Any]:
         email = {
@@ -270,7 +313,7 @@ class MailerLite(Provider):
         status, data = self.client.request("GET", f"/api/campaigns/{draft_id}")
         if status == 404:
             return GONE
-        return DRAFT if ((data or {}).get("data") or {}).get("status") == "draft" else SENT
+        return DRAFT if self._read(data, "data", "status") == "draft" else SENT
 
     def update(self, draft_id: str, draft: Draft) -> None:
         self.client.request("PUT", f"/api/campaigns/{draft_id}", self._body(draft), self._explain)
@@ -292,25 +335,3 @@ PROVIDERS: dict[str, type[Provider]] = {
     "brevo": Brevo,
     "mailerlite": MailerLite,
 }
-ORIGINS = {
-    "kit": "https://api.kit.com",
-    "buttondown": "https://api.buttondown.com",
-    "brevo": "https://api.brevo.com",
-    "mailerlite": "https://connect.mailerlite.com",
-}
-
-
-def connect(provider: str, key: str) -> Provider:
-    """The adapter for ``provider``, with a client that authenticates as that provider asks."""
-    adapter = PROVIDERS[provider]
-    if provider == "mailchimp":
-        client = Client(adapter.name, Mailchimp.origin(key), {}, auth=("monthlypost", key))
-    else:
-        headers = {
-            "kit": {"X-Kit-Api-Key": key},
-            "buttondown": {"Authorization": f"Token {key}"},
-            "brevo": {"api-key": key},
-            "mailerlite": {"Authorization": f"Bearer {key}"},
-        }[provider]
-        client = Client(adapter.name, ORIGINS[provider], headers)
-    return adapter(client)
