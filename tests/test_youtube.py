@@ -737,6 +737,7 @@ def test_quota_exceeded_says_what_happened_and_how_to_go_on(example, api):
     assert result.exit_code == 1
     assert f"YouTube said at {said.group(1)} Pacific time that the project's daily API quota" in result.stderr
     assert "Nothing was sent." in result.stderr
+    assert "not sent (stopped)" not in result.stdout and "YouTube API units" not in result.stdout
     assert len(api.requests) == 1
 
 

@@ -371,6 +371,8 @@ def push(
                     status, units, failure = _send(youtube, workspace.state, change, "pushed")
                     result(month, status, units, [*problems, *failure])
     except StopAll as err:
+        if youtube.spent == 0:  # nothing was sent (not logged in, the quota blocked): the error says it all
+            raise
         for month in list(waiting):
             result(month, "stopped")
         return Report(results, youtube.spent, str(err))
@@ -455,6 +457,8 @@ def restore(
         else:
             results.append(Result(month, *_send(youtube, workspace.state, change, "restored")))
     except StopAll as err:
+        if youtube.spent == 0:
+            raise
         results.append(Result(month, "stopped"))
         return Report(results, youtube.spent, str(err))
     return Report(results, youtube.spent)
