@@ -234,7 +234,7 @@ def list_months(state: State) -> None:
     """The months, each with its state (not built, built, stale, pushed) and title."""
     from monthlypost.campaign import peek_title
     from monthlypost.errors import MonthlypostError
-    from monthlypost.published import month_state
+    from monthlypost.published import Published
 
     workspace = state.workspace
     months = workspace.months()
@@ -243,10 +243,11 @@ def list_months(state: State) -> None:
         return
     failed = False
     rows = []
+    published = Published(workspace)
     for month, folder in months.items():
         title = peek_title(folder) or f"(no title: run 'monthlypost check {month}')"
         try:
-            shown, email = month_state(workspace, month)
+            shown, email = published.month(month)
         except MonthlypostError as err:
             report(err.problems, state.reported)
             shown, email, failed = "unknown", None, True

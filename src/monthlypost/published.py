@@ -2,14 +2,15 @@
 
 ``youtube-pushed.json``: for each month, the video and the hash of the
 description last put on it, so ``list`` can say "pushed" without asking
-YouTube. Light on imports: ``list`` reads it for every month.
+YouTube. Light on imports: ``list`` reads it (once) for all the months.
 """
 
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from monthlypost.paths import read_state, write_state
 
@@ -32,22 +33,41 @@ def record_pushed(state: Path, month: str, video_id: str, description: str) -> N
     write_state(path, pushed)
 
 
-def is_pushed(state: Path, month: str, video_id: str, description: str) -> bool:
-    """Whether this exact description is the one last put on this month's video."""
-    entry = read_state(pushed_path(state)).get(month)
-    return isinstance(entry, dict) and entry == {"video_id": video_id, "description_sha256": sha256(description)}
+class Published:
+    """What `list` shows beside each month: built, stale or pushed, and the email draft's state.
 
+    The records in .monthlypost/ are read once for all the months, not once a month.
+    """
 
-def month_state(workspace: Workspace, month: str) -> tuple[str, str | None]:
-    """build.state(), or 'pushed' when the month is built and its description is the one on the video; and
-    the email's draft in the mail provider: 'draft' (this build's), 'draft, older', or None (no draft pushed)."""
-    from monthlypost.build import state
-    from monthlypost.publish.mail import draft_state
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
 
-    built, folder = state(workspace, month)
-    email = draft_state(workspace, month, folder.files, folder.manifest) if folder.manifest else None
-    if built == "built" and folder.manifest is not None and "youtube.txt" in folder.files:
-        description = folder.files["youtube.txt"].decode("utf-8").rstrip("\n")
-        if is_pushed(workspace.state, month, str(folder.manifest.get("video_id")), description):
-            return "pushed", email
-    return built, email
+    @cached_property
+    def pushed(self) -> dict[str, Any]:
+        return read_state(pushed_path(self.workspace.state))  # damaged: said for each month
+
+    @cached_property
+    def drafts(self) -> dict[str, Any]:
+        from monthlypost.errors import MonthlypostError
+        from monthlypost.publish.mail import drafts_path
+
+        try:
+            return read_state(drafts_path(self.workspace.state))
+        except MonthlypostError:  # email push says what is wrong with it; list leaves the column empty
+            return {}
+
+    def month(self, month: str) -> tuple[str, str | None]:
+        """build.state(), or 'pushed' when the month is built and its description is the one on the video; and
+        the draft in the mail provider: 'draft' (this build's), 'draft, older', or None (none pushed)."""
+        from monthlypost.build import state
+        from monthlypost.publish.mail import draft_state
+
+        built, folder = state(self.workspace, month)
+        manifest = folder.manifest
+        email = draft_state(self.drafts.get(month), folder.files, manifest) if manifest else None
+        if built == "built" and manifest is not None and "youtube.txt" in folder.files:
+            description = folder.files["youtube.txt"].decode("utf-8").rstrip("\n")
+            entry = {"video_id": str(manifest.get("video_id")), "description_sha256": sha256(description)}
+            if self.pushed.get(month) == entry:
+                return "pushed", email
+        return built, email

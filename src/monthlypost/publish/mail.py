@@ -61,12 +61,8 @@ def draft_sha256(draft: Draft, provider: str) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def draft_state(workspace: Workspace, month: str, files: dict[str, bytes], built: dict[str, Any]) -> str | None:
+def draft_state(record: Any, files: dict[str, bytes], built: dict[str, Any]) -> str | None:
     """For `list`: 'draft' when the provider holds this build's email, 'draft, older' when an earlier one."""
-    try:
-        record = read_state(drafts_path(workspace.state)).get(month)
-    except MonthlypostError:
-        return None
     if not isinstance(record, dict) or "content_sha256" not in record:
         return None
     current = content_sha256(
