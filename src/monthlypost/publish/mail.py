@@ -40,7 +40,7 @@ Say = Callable[[str], None]
 @dataclass
 class Result:
     month: str
-    status: str  # created | updated | recreated | unchanged | would create | would update | skipped | failed | built
+    status: str  # created | updated | recreated | unchanged | would create | would update | skipped | failed
     problems: list[Problem] = field(default_factory=list)
     detail: str = ""
 
