@@ -133,7 +133,7 @@ IMPORTS = (
         (["--version"], ["monthlypost.workspace", "jinja2", "markdown_it"]),
         (["list"], ["jinja2", "markdown_it", "mjml", "css_inline", "monthlypost.config", "multiprocessing"]),
         (["build"], ["jinja2", "markdown_it", "mjml", "monthlypost.config", "multiprocessing"]),  # up to date
-        (["build", "--force"], ["watchfiles", "http.server", "monthlypost.preview", "googleapiclient"]),
+        (["build", "--force"], ["watchfiles", "http.server", "monthlypost.preview", "googleapiclient", "email.utils"]),
     ],
 )
 def test_each_command_imports_only_what_it_uses(example, args, absent):
@@ -143,6 +143,21 @@ def test_each_command_imports_only_what_it_uses(example, args, absent):
     )
     loaded = set(done.stdout.split("LOADED ")[-1].split())
     assert not loaded & set(absent), loaded & set(absent)
+
+
+def test_css_inline_is_loaded_without_the_email_package_which_is_left_whole():
+    code = (
+        "import sys\nfrom monthlypost.render.email import compile_mjml\n"
+        "html = compile_mjml('<mjml><mj-head><mj-style inline=\"inline\">p { color: red }</mj-style></mj-head>"
+        "<mj-body><mj-raw><p>x</p></mj-raw></mj-body></mjml>')\n"
+        "assert 'email.utils' not in sys.modules, 'loaded'\n"
+        "assert 'color: red;\">x</p>' in html, html\n"
+        "import email.utils, css_inline\n"
+        "assert email.utils.format_datetime and email.utils is sys.modules['email.utils']\n"
+        "assert css_inline.CSSInliner().inline('<p>x</p>')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_the_benchmark_script_runs(tmp_path):

@@ -13,6 +13,8 @@ import binascii
 import hashlib
 import html
 import re
+import sys
+from types import ModuleType
 from typing import Any, NamedTuple
 from urllib.parse import urljoin
 
@@ -165,12 +167,42 @@ def email_context(
 
 def compile_mjml(source: str) -> str:
     """MJML → HTML, then every CSS rule that can be inlined put onto its elements."""
-    import css_inline
     import mjml
 
+    css_inline = _css_inline()
     compiled = mjml.mjml2html(source, disable_comments=True, fonts={})  # no web font: a request on every open
     inliner = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
     return inliner.inline(compiled).rstrip("\n") + "\n"
+
+
+def _css_inline() -> ModuleType:
+    """css_inline, imported without the email package it loads only to date its own build.
+
+    Its first import reads ``email.utils.parsedate_to_datetime`` for the
+    ``__build__`` details, which costs a one-month build more than a tenth of
+    its own work (the email package pulls in socket, calendar and locale).
+    Nothing of ours reads ``__build__``, so for the length of that import the
+    name finds a stand-in, and is gone again after it. Should a later version
+    want more of the email package, the import is simply done again in full.
+    """
+    if "css_inline" in sys.modules or "email.utils" in sys.modules:
+        import css_inline
+
+        return css_inline
+    stand_in = ModuleType("email.utils")
+    stand_in.parsedate_to_datetime = str  # type: ignore[attr-defined]
+    sys.modules["email.utils"] = stand_in
+    try:
+        import css_inline
+    except Exception:  # noqa: BLE001 - whatever went wrong, the plain import says it properly
+        sys.modules.pop("css_inline", None)
+        sys.modules.pop("css_inline.css_inline", None)
+        del sys.modules["email.utils"]
+        import css_inline
+    finally:
+        if sys.modules.get("email.utils") is stand_in:
+            del sys.modules["email.utils"]
+    return css_inline
 
 
 def render_email(
