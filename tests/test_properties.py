@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from monthlypost.build import render_month
 from monthlypost.outputs import RESERVED, _write_new
-from monthlypost.paths import BadReference, output_name
+from monthlypost.paths import BadReference, control_at, output_name, without_controls
 from monthlypost.video import VideoLinkError, chapter_problems, hashtag_name, parse_chapter, video_id
 from monthlypost.workspace import Workspace
 
@@ -176,3 +177,12 @@ def test_fill_wraps_exactly_as_textwrap_does(text, width, first, rest):
         text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
     )
     assert fill(text, width, first, rest) == expected
+
+
+@given(text=st.text(st.sampled_from("ab\t\n\r\x00\x08\x0b\x1f\x7f\x85\x9f\xa0é\ud800\udfff\ue000😀"), max_size=12))
+@settings(max_examples=1000)
+def test_control_characters_are_found_as_one_character_class_would_find_them(text):
+    every = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+    found = every.search(text)
+    assert control_at(text) == (found.start() if found else None)
+    assert without_controls(text) == every.sub("", text)

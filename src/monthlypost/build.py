@@ -189,6 +189,8 @@ def manifest(
 
 @dataclass
 class Outcome:
+    """What became of one month in a build, with its outputs when they were kept."""
+
     month: str
     status: str  # "built" | "up to date" | "failed"
     target: Path

@@ -140,6 +140,8 @@ def blog_url(url: str) -> Iterable[str]:
 
 @table
 class Author:
+    """[author]: who the newsletter and the post are from, and how to reach them."""
+
     name: str = field(metadata=rule(not_empty))
     email: str | None = field(default=None, metadata=rule(email_address))
     phone: str | None = None
@@ -152,6 +154,8 @@ class Author:
 
 @table
 class Blog:
+    """[blog]: where the posts are published."""
+
     url: str | None = field(default=None, metadata=rule(blog_url))
 
     def post_url(self, slug: str, month: str) -> str | None:
@@ -164,6 +168,8 @@ class Blog:
 
 @table
 class Email:
+    """[email]: the newsletter's provider, sender and look."""
+
     provider: str = field(default="generic", metadata=rule(one_of(EMAIL_PROVIDERS)))
     from_name: str | None = None
     from_address: str | None = field(default=None, metadata=rule(email_address))
@@ -177,6 +183,8 @@ class Email:
 
 @table
 class YouTube:
+    """[youtube]: the description's extras, and the login and quota for youtube push."""
+
     category_id: str | None = field(default=None, metadata=rule(pattern(re.compile(r"[0-9]+"), 'a number like "26"')))
     hashtags: list[str] = field(default_factory=list, metadata=rule(hashtag_problems))
     footer: str | None = field(default=None, metadata=rule(lines="many"))
@@ -187,6 +195,8 @@ class YouTube:
 
 @table
 class Smtp:
+    """[smtp]: the server that send-test sends through."""
+
     host: str = field(metadata=rule(not_empty))
     port: int = field(default=587, metadata=rule(port_number))
     security: str = field(default="starttls", metadata=rule(one_of(SMTP_SECURITY)))
@@ -195,6 +205,8 @@ class Smtp:
 
 @table
 class Settings:
+    """monthlypost.toml, section for section (SPEC §2)."""
+
     root: Path
     author: Author
     links: dict[str, str] = field(default_factory=dict)

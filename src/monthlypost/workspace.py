@@ -51,6 +51,8 @@ def find_root(start: Path) -> Path:
 
 @dataclass
 class Workspace:
+    """The folder that holds monthlypost.toml: its settings, templates and months, each read once."""
+
     root: Path
 
     @classmethod

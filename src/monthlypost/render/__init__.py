@@ -24,7 +24,7 @@ from monthlypost.colors import TINT, readable_on
 from monthlypost.config import Settings
 from monthlypost.errors import Problem
 from monthlypost.markup import escape_markdown, fill, markdown_url
-from monthlypost.paths import CONTROL
+from monthlypost.paths import without_controls
 from monthlypost.sources import Templates
 from monthlypost.video import embed_url, hashtag_name, thumbnail_url, watch_url
 from monthlypost.workspace import DEFAULT_TEMPLATES
@@ -65,7 +65,7 @@ def environment(sources: Templates, cache: jinja2.BytecodeCache | None = None) -
 
 def tidy(text: str) -> str:
     """No control characters, no trailing spaces, never two blank lines in a row."""
-    text = CONTROL.sub("", text.replace("\t", " "))
+    text = without_controls(text.replace("\t", " "))
     text = "\n".join(line.rstrip() for line in text.splitlines())
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 

@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import hmac
 import marshal
-import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -43,6 +42,8 @@ def signing_key() -> bytes | None:
     path = key_path()
     try:
         if kind(path) == "missing":
+            import secrets  # once per user, ever
+
             write_atomically(path, secrets.token_bytes(KEY_BYTES), private=True)
         key = read_bytes(path)
     except MonthlypostError:

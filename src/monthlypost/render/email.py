@@ -8,7 +8,6 @@ The plain text comes from its own template, from the same parsed script.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import html
@@ -328,6 +327,8 @@ def _quoted_printable(body: str) -> bytes:
 
 def _encoded_words(text: str, room: int) -> list[str]:
     """RFC 2047 base64 encoded-words for ``text``, each within ``room`` characters, never splitting a character."""
+    import base64  # only for a name or subject beyond ASCII
+
     words, chunk = [], b""
     limit = (room - len("=?utf-8?b??=")) // 4 * 3
     for char in text:
