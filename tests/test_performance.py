@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monthlypost.build import build
+from monthlypost.build import build, state
 from monthlypost.workspace import Workspace
 
 from .conftest import at_a_terminal, edit, run, snapshot
@@ -145,10 +145,50 @@ def test_each_command_imports_only_what_it_uses(example, args, absent):
     assert not loaded & set(absent), loaded & set(absent)
 
 
+AS_A_PROGRAM = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('torn down', file=sys.stderr))\n"
+    "sys.argv = ['monthlypost', *{args}]\n"
+    "from monthlypost.main import run\n"
+    "run()\n"
+)
+AS_A_LIBRARY = "import sys\nsys.argv = ['monthlypost', *{args}]\nfrom monthlypost.cli import cli\ncli()\n"
+
+
+@pytest.mark.parametrize(
+    "args, status, torn_down",
+    [
+        (["build", "--all"], 0, False),
+        (["build", "2099-01"], 1, False),
+        (["bogus"], 2, False),
+        (["--help"], 0, False),
+        (["youtube", "--help"], 0, True),  # a command that may hold connections ends as usual
+    ],
+)
+def test_a_brief_command_ends_at_once_with_its_output_and_status_whole(example, args, status, torn_down):
+    add_months(example, 30)
+
+    def python(code: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", code.format(args=args)], cwd=example, capture_output=True, text=True
+        )
+
+    done = python(AS_A_PROGRAM)
+    assert done.returncode == status, done.stderr
+    assert ("torn down" in done.stderr) == torn_down
+    if args[0] == "build":  # every month written whole, every line printed
+        months = sorted(path.name for path in (example / "campaigns").iterdir())
+        assert done.stdout.endswith("\nbuilt 31, up to date 0, failed 0\n") == (status == 0)
+        workspace = Workspace(example)
+        assert all(state(workspace, month)[0] == "built" for month in months) == (status == 0)
+    else:  # what the command prints when Python ends as usual
+        assert done.stdout == python(AS_A_LIBRARY).stdout
+
+
 def test_css_inline_is_loaded_without_the_email_package_which_is_left_whole():
     code = (
         "import sys\nfrom monthlypost.render.email import compile_mjml\n"
-        "html = compile_mjml('<mjml><mj-head><mj-style inline=\"inline\">p { color: red }</mj-style></mj-head>"
+        'html = compile_mjml(\'<mjml><mj-head><mj-style inline="inline">p { color: red }</mj-style></mj-head>'
         "<mj-body><mj-raw><p>x</p></mj-raw></mj-body></mjml>')\n"
         "assert 'email.utils' not in sys.modules, 'loaded'\n"
         "assert 'color: red;\">x</p>' in html, html\n"

@@ -1,3 +1,3 @@
-from monthlypost.cli import cli
+from monthlypost.main import run
 
-cli(prog_name="monthlypost")
+run()

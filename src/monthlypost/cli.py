@@ -41,6 +41,15 @@ MONTH = Month()
 class Cli(click.Group):
     """Turns a MonthlypostError into 'Error: FILE: what is wrong' lines and exit 1, in one place."""
 
+    command_run: str | None = None  # the subcommand given, for how the program ends (monthlypost.main)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        self.command_run = command.name if command else name
+        return name, command, rest
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
