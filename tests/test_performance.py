@@ -3,6 +3,7 @@ parallel and gives the same bytes, what is imported, and what a run of many mont
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import subprocess
 import sys
@@ -39,6 +40,16 @@ def test_many_months_built_in_parallel_give_the_same_bytes_in_the_same_order(exa
     assert {o.status for o in parallel} == {"built"}
     assert snapshot(tmp_path / "parallel") == snapshot(tmp_path / "serial")
     assert [o.files for o in parallel] == [o.files for o in serial]
+    assert not multiprocessing.active_children()  # the workers ended with the build
+
+
+def test_a_build_left_early_ends_its_workers(example, tmp_path):
+    months = add_months(example, 20)
+    outcomes = build(Workspace(example), months, tmp_path / "out", parallel=True)
+    assert [next(outcomes).status for _ in range(2)] == ["built", "built"]  # the first here, then from a worker
+    assert multiprocessing.active_children()
+    outcomes.close()
+    assert not multiprocessing.active_children()
 
 
 def test_parallel_builds_report_each_months_errors_in_order(example, tmp_path):

@@ -264,8 +264,11 @@ def build(
     if stale:
         workspace.settings  # noqa: B018 - mistakes in monthlypost.toml stop every month: raised once, here
     rendered = _render_all(workspace, stale, checked, force, keep_files, parallel)
-    for found in checked.values():
-        yield found if isinstance(found, Outcome) else next(rendered)
+    try:
+        for found in checked.values():
+            yield found if isinstance(found, Outcome) else next(rendered)
+    finally:
+        rendered.close()  # the worker processes, if any, end now
 
 
 def _render_all(
@@ -276,37 +279,49 @@ def _render_all(
     keep_files: bool,
     parallel: bool | None,
 ) -> Iterator[Outcome]:
-    """Render and write the stale months, in order; in a process per core when there are many."""
-    jobs = min(os.cpu_count() or 1, len(stale))
+    """Render and write the stale months, in order; in a process per core when there are many.
+
+    The first month is always rendered here: whatever rendering loads on
+    first use (the renderers' modules, the Markdown parser, the compiled
+    templates) is then loaded once, and every worker inherits it.
+    """
+    jobs = min(os.cpu_count() or 1, len(stale) - 1)
     if parallel is None:
         parallel = len(stale) >= PARALLEL_FROM
-    if not parallel or jobs < 2 or not sys.platform.startswith("linux"):  # workers are forked: Linux only
-        for month, target in stale:
-            found = files[month]
-            assert isinstance(found, MonthFiles)
-            yield _render_and_write(workspace, month, target, found, force, keep_files)
+    parallel = parallel and jobs >= 2 and sys.platform.startswith("linux")  # workers are forked: Linux only
+    for job in stale if not parallel else stale[:1]:
+        yield _render_job(workspace, files, force, keep_files, job)
+    if not parallel:
         return
     import multiprocessing
 
-    global _forked  # what the forked workers start from: the workspace with its templates compiled
-    _forked = (workspace, force, keep_files)
-    workspace.jinja  # noqa: B018 - compiled once here, inherited by every worker
+    global _forked  # what the forked workers start from
+    _forked = (workspace, files, force, keep_files)
+    rest = stale[1:]
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield from pool.imap(_render_in_worker, stale, chunksize=max(1, len(stale) // (jobs * 4)))
+        # chunks of a few months: few enough messages, and no worker left idle long at the end
+        yield from pool.imap(_render_in_worker, rest, chunksize=max(1, len(rest) // (jobs * 12)))
 
 
-_forked: tuple[Workspace, bool, bool] | None = None
+_forked: tuple[Workspace, dict[str, Outcome | MonthFiles], bool, bool] | None = None
 
 
 def _render_in_worker(job: tuple[str, Path]) -> Outcome:
     assert _forked is not None
-    workspace, force, keep_files = _forked
+    return _render_job(*_forked, job)
+
+
+def _render_job(
+    workspace: Workspace,
+    files: dict[str, Outcome | MonthFiles],
+    force: bool,
+    keep_files: bool,
+    job: tuple[str, Path],
+) -> Outcome:
     month, target = job
-    try:
-        files = workspace.month_files(month)
-    except MonthlypostError as err:
-        return Outcome(month, "failed", target, err.problems)
-    return _render_and_write(workspace, month, target, files, force, keep_files)
+    found = files[month]
+    assert isinstance(found, MonthFiles)
+    return _render_and_write(workspace, month, target, found, force, keep_files)
 
 
 def _render_and_write(
