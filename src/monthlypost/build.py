@@ -293,14 +293,21 @@ def _render_all(
         yield _render_job(workspace, files, force, keep_files, job)
     if not parallel:
         return
+    import gc
     import multiprocessing
 
     global _forked  # what the forked workers start from
     _forked = (workspace, files, force, keep_files)
     rest = stale[1:]
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        # chunks of a few months: few enough messages, and no worker left idle long at the end
-        yield from pool.imap(_render_in_worker, rest, chunksize=max(1, len(rest) // (jobs * 12)))
+    # What is loaded now is shared with the workers until one writes to it; a garbage collection in a
+    # worker writes to every object it looks at, so those objects are set aside from collection meanwhile.
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            # chunks of a few months: few enough messages, and no worker left idle long at the end
+            yield from pool.imap(_render_in_worker, rest, chunksize=max(1, len(rest) // (jobs * 12)))
+    finally:
+        gc.unfreeze()
 
 
 _forked: tuple[Workspace, dict[str, Outcome | MonthFiles], bool, bool] | None = None
