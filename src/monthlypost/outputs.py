@@ -259,11 +259,15 @@ def replace(target: Path, files: dict[str, bytes], force: bool = False, recovere
     """
     if not recovered:
         recover(target)
-    current = inspect(target)
-    if current.foreign and not force:
-        raise MonthlypostError(current.foreign)
-    if current.intact and {**current.files, MANIFEST: current.sealed} == files:
-        return
+    if force:  # whatever is there goes, unless it is these very files
+        if _holds_exactly(target, files):
+            return
+    else:
+        current = inspect(target)
+        if current.foreign:
+            raise MonthlypostError(current.foreign)
+        if current.intact and {**current.files, MANIFEST: current.sealed} == files:
+            return
     parent = target.parent
     make_folders(parent)
     staging = parent / f".{target.name}.new-{os.getpid()}"
@@ -290,6 +294,20 @@ def replace(target: Path, files: dict[str, bytes], force: bool = False, recovere
         if isinstance(err, OSError):
             raise fail(target, "could not write the outputs", err) from None
         raise
+
+
+def _holds_exactly(target: Path, files: dict[str, bytes]) -> bool:
+    """Whether ``target`` is a folder of exactly these files, byte for byte (and so, its manifest too)."""
+    if kind(target) != "folder":
+        return False
+    found: list[Problem] = []
+    entries = _entries(target, found)
+    if found or entries.keys() != files.keys() or not all(entries.values()):
+        return False
+    try:
+        return all(read_bytes(target / name) == data for name, data in files.items())
+    except PathError:
+        return False
 
 
 def _write_new(folder: Path, name: str, data: bytes) -> None:
