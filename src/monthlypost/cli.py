@@ -36,6 +36,8 @@ class Month(click.ParamType):
 
 
 MONTH = Month()
+FOLDER = click.Path(file_okay=False)  # each click.Path looks up a translation of its name when made: made once
+FILE = click.Path(dir_okay=False)
 
 
 class Cli(click.Group):
@@ -188,11 +190,17 @@ def plural(count: int, word: str) -> str:
 
 
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="monthlypost")
+@click.version_option(
+    __version__,
+    "--version",
+    prog_name="monthlypost",
+    message="%(prog)s, version %(version)s",  # given, as click would otherwise look up a translation at every start
+    help="Show the version and exit.",
+)
 @click.option(
     "-w",
     "--workspace",
-    type=click.Path(file_okay=False),
+    type=FOLDER,
     callback=as_path,
     envvar="MONTHLYPOST_WORKSPACE",
     help="The workspace folder (default: the nearest one holding monthlypost.toml).",
@@ -211,7 +219,7 @@ def cli(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
 
 
 @cli.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False), callback=as_path)
+@click.argument("directory", default=".", type=FOLDER, callback=as_path)
 def init(directory: Path) -> None:
     """Create a workspace in DIRECTORY (default: here) with a starter month.
 
@@ -301,7 +309,7 @@ def check(state: State, months: tuple[str, ...], every: bool) -> None:
 @months_arguments
 @click.option(
     "--out",
-    type=click.Path(file_okay=False),
+    type=FOLDER,
     callback=as_path,
     help="Write into OUT/YYYY-MM instead of dist/YYYY-MM.",
 )
@@ -467,7 +475,7 @@ def youtube() -> None:
 @click.option("--no-browser", is_flag=True, help="Print the sign-in address instead of opening a browser.")
 @click.option(
     "--client-secrets",
-    type=click.Path(dir_okay=False),
+    type=FILE,
     callback=as_path,
     help="The OAuth client file (default: [youtube] client_secrets, or client_secret.json).",
 )
