@@ -12,12 +12,13 @@ import dataclasses
 import datetime
 import functools
 import re
-import tomllib
 import types
 import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
+
+import tomli
 
 from monthlypost.errors import Problems
 from monthlypost.paths import PathError, control_at, decode_text, read_bytes
@@ -82,16 +83,16 @@ def load_toml(path: Path, problems: Problems, missing_hint: str = "") -> dict[st
 def parse_toml(data: bytes, path: Path, problems: Problems) -> dict[str, Any] | None:
     """TOML from bytes (a byte-order mark is fine); a syntax error becomes a problem with its line."""
     try:
-        return tomllib.loads(decode_text(data, path))
+        return tomli.loads(decode_text(data, path))
     except PathError as err:
         problems.extend(err.problems)
-    except tomllib.TOMLDecodeError as err:
+    except tomli.TOMLDecodeError as err:
         problems.error(path, describe_toml_error(err))
     return None
 
 
-def describe_toml_error(err: tomllib.TOMLDecodeError) -> str:
-    """'line 3, column 7: invalid TOML: expected ...' from tomllib's message."""
+def describe_toml_error(err: tomli.TOMLDecodeError) -> str:
+    """'line 3, column 7: invalid TOML: expected ...' from tomli's message."""
     message = str(err)
     where = re.search(r"\s*\(at (line \d+, column \d+|end of document)\)$", message)
     if where:
