@@ -112,6 +112,33 @@ def test_compiled_templates_are_kept_signed_and_a_planted_one_is_never_run(examp
     assert "Enjoy the video!" in (example / "dist/2024-04/post.html").read_text()
 
 
+def test_code_compiled_outside_the_sandbox_is_never_used(example, tmp_path):
+    """A cache of this user's own, signed, from before templates ran in the sandbox: dropped, not run."""
+    import marshal
+
+    from monthlypost import __version__
+    from monthlypost.render.cache import TemplateCache, signing_key
+
+    assert run("build", "2024-04").exit_code == 0
+    (cache,) = (example / ".monthlypost/cache").iterdir()
+    older = cache.parent / f"templates-{__version__}-{sys.implementation.cache_tag}"  # the name it had
+    marker = tmp_path / "unsandboxed-code-ran"
+    planted = marshal.dumps(compile(f"open({str(marker)!r}, 'w').close()", "<old>", "exec"))
+    key = signing_key()
+    assert key is not None
+    older.mkdir()
+    for path in cache.glob("*.code"):
+        body = path.read_bytes()[32:].partition(b"\n")[0] + b"\n" + planted
+        (older / path.name).write_bytes(TemplateCache(older, key)._sign(body) + body)
+    cache.rename(tmp_path / "set-aside")  # so that only the older cache could answer
+    edit(example / "campaigns/2024-04/script.md", "Enjoy the video.", "Enjoy the video!")
+
+    assert run("build", "2024-04").exit_code == 0
+    assert not marker.exists()
+    assert "Enjoy the video!" in (example / "dist/2024-04/post.html").read_text()
+    assert [p.name for p in (example / ".monthlypost/cache").iterdir()] == [cache.name]  # the older one removed
+
+
 def test_a_template_change_is_seen_through_the_cache(example):
     run("build", "2024-04")
     (example / "templates").mkdir()

@@ -153,6 +153,7 @@ class Case:
 
 
 OUTSIDE_IMAGE = "../../../outside/secret.jpg"
+PRECIOUS = "../outside/precious.txt"  # from the workspace, where commands run
 
 CASES: dict[str, Case] = {
     # --- Writes outside its place -------------------------------------------------------------
@@ -390,6 +391,43 @@ CASES: dict[str, Case] = {
     ),
     "a template asking for a value that does not exist": Case(
         template("post.md", "{{ nonsense }}"), "templates/post.md", "'nonsense' is undefined"
+    ),
+    # Templates run in Jinja's sandbox: were they not, each of these would delete or overwrite the user's file.
+    "a template reaching os through a global function": Case(
+        template("youtube.txt", f"{{{{ cycler.__init__.__globals__.os.remove({PRECIOUS!r}) }}}}"),
+        "templates/youtube.txt",
+        "line 1: access to attribute '__init__' of 'type' object is unsafe",
+    ),
+    "a template reaching os through lipsum": Case(
+        template("youtube.txt", f"{{{{ lipsum.__globals__['os'].remove({PRECIOUS!r}) }}}}"),
+        "templates/youtube.txt",
+        "is unsafe",
+    ),
+    "a template reaching open through a value's class": Case(
+        template(
+            "post.md",
+            "{% for c in title.__class__.__mro__[1].__subclasses__() %}{% if c.__name__ == 'catch_warnings' %}"
+            f"{{{{ c()._module.__builtins__.open({PRECIOUS!r}, 'w').write('gone') }}}}{{% endif %}}{{% endfor %}}",
+        ),
+        "templates/post.md",
+        "access to attribute '__class__' of 'str' object is unsafe",
+    ),
+    "a template reaching its own context": Case(
+        template(
+            "post.html",
+            f"{{{{ self._TemplateReference__context.namespace.__init__.__globals__.os.remove({PRECIOUS!r}) }}}}",
+        ),
+        "templates/post.html",
+        "is unsafe",
+    ),
+    "a template reaching through the author's settings": Case(
+        template("post.md", "{{ author.__class__.__init__.__globals__ }}"), "templates/post.md", "is unsafe"
+    ),
+    "a template reaching through the attr filter": Case(
+        template("youtube.txt", "{{ (cycler | attr('__init__')).__globals__ }}"), "templates/youtube.txt", "unsafe"
+    ),
+    "a template reaching through str.format": Case(
+        template("youtube.txt", "{{ '{0.__init__.__globals__}'.format(cycler) }}"), "templates/youtube.txt", "unsafe"
     ),
     "[blog] url with {slug": Case(
         settings("[email]", '[blog]\nurl = "https://example.com/{slug"\n\n[email]'), SETTINGS, "opens or closes no"

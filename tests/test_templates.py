@@ -44,3 +44,29 @@ def test_a_mistake_in_a_template_names_the_template_and_line(example):
     result = run("build")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: templates/post.md: line 1: ")
+
+
+def test_what_a_template_writer_uses_works_in_the_sandbox(example):
+    """The sandbox keeps templates away from Python's internals, not from the language a template is written in."""
+    write(
+        example / "templates/youtube.txt",
+        """
+        {% macro item(n, text) %}{{ n }}. {{ text | upper }}{% endmacro %}
+        {% set ns = namespace(count=0) %}
+        {% for point in key_points[:2] %}{{ item(loop.index, point) }} {{ loop.cycle('odd', 'even') }}
+        {% set ns.count = ns.count + 1 %}{% endfor %}
+        {{ ns.count }} shown; {{ '{:,}'.format(12345) }}; {{ '%s-%s' % (month, slug) }}; {{ date.isoformat() }}
+        {{ video | dictsort | map('first') | join(',') }}; {{ contact | map(attribute='label') | join('/') }}
+        {{ author.name.split(' ') | first }} {{ chapters | length }} {{ range(3) | list }} {{ {'a': 1}.items() | list }}
+        """,
+    )
+    result = run("build")
+    assert result.exit_code == 0, result.output
+    lines = (example / "dist/2024-04/youtube.txt").read_text().splitlines()
+    assert lines[0].startswith("1. RECURRING HIP PAIN COMES FROM") and lines[0].endswith(" odd")
+    assert lines[1].startswith("2. PIRIFORMIS REFERS PAIN") and lines[1].endswith(" even")
+    assert lines[2:] == [
+        "2 shown; 12,345; 2024-04-why-your-hip-pain-keeps-coming-back; 2024-04-01",
+        "embed_url,id,thumbnail,url; Phone/Email/Website",
+        "Patrick 0 [0, 1, 2] [('a', 1)]",
+    ]

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from monthlypost import __version__
@@ -45,7 +46,14 @@ class Loader(jinja2.BaseLoader):
 
 
 def environment(sources: Templates, cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
-    env = jinja2.Environment(
+    """The templates' environment: Jinja's sandbox, as a workspace's templates are untrusted.
+
+    A template can lay out and format what it is given, but not reach Python's
+    internals through it (``cycler.__init__.__globals__``, ``''.__class__``…),
+    which would let a workspace's own template read, write or run anything.
+    The context holds plain values only (see :func:`context`).
+    """
+    env = SandboxedEnvironment(
         loader=Loader(sources),
         bytecode_cache=cache,
         auto_reload=True,  # so Jinja asks the loader's uptodate, which records the template as used

@@ -8,7 +8,9 @@ a hostile workspace cannot get its code run this way. Jinja's own
 FileSystemBytecodeCache is not used because it unpickles what it reads.
 
 The folder is named after monthlypost's version and Python's bytecode tag,
-so an upgrade of either starts afresh; a template's own change is seen by
+so an upgrade of either starts afresh, and says the code was compiled for
+Jinja's sandbox (code compiled outside it calls without the sandbox's
+checks, so an older cache is never used); a template's own change is seen by
 its checksum. A cache that cannot be read or written is simply not used.
 """
 
@@ -63,7 +65,7 @@ class TemplateCache(jinja2.BytecodeCache):
         if key is None:
             return None
         cache = state / "cache"
-        name = f"templates-{__version__}-{sys.implementation.cache_tag}"
+        name = f"templates-sandboxed-{__version__}-{sys.implementation.cache_tag}"
         if kind(cache / name) == "missing" and kind(cache) == "folder":
             for old in cache.glob("templates-*"):
                 with contextlib.suppress(OSError):
