@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -147,6 +148,18 @@ def test_python_dash_m_runs_the_cli(example):
     result = subprocess.run([sys.executable, "-m", "monthlypost", "check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "2024-04: ok\n"
+
+
+def test_python_dash_m_imports_nothing_from_the_workspace(example, tmp_path):
+    """A user's own secrets.py or email.py beside monthlypost.toml is not taken for Python's, nor click.py for click."""
+    names = ["secrets", "email", "json", "click", "jinja2", "markdown_it", "mjml", "css_inline", "tomli"]
+    for name in names:
+        (example / f"{name}.py").write_text(f"open({str(tmp_path / name)!r}, 'w').close()\n")
+    result = subprocess.run([sys.executable, "-m", "monthlypost", "build", "--force"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "2024-04: built dist/2024-04\n"
+    assert (Path(os.environ["XDG_CONFIG_HOME"]) / "monthlypost/template-cache.key").exists()  # secrets was used
+    assert [name for name in names if (tmp_path / name).exists()] == []
 
 
 @pytest.mark.parametrize("command", [["--help"], ["build"], ["check"], ["list"], ["new", "2030-01"]])
