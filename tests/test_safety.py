@@ -545,6 +545,12 @@ ACCEPTED: dict[str, Callable[[Path], None]] = {
     "a hidden image": both(
         lambda r: (r / "campaigns/2024-04/.photo.png").write_bytes(b"png"), script("![x](.photo.png)")
     ),
+    # The compiled-template cache is only a cache: linked out of the workspace, it is done without.
+    ".monthlypost/cache a symlink out": both(symlink(".monthlypost/cache", "../../outside"), changed_script),
+    "the cache's folder a symlink out": both(
+        lambda r: symlink(next((r / ".monthlypost/cache").iterdir()).relative_to(r).as_posix(), "../../../outside")(r),
+        changed_script,
+    ),
     "a [ in a link in the script, with utm on": both(
         settings("[email]\n", "[email]\nutm = true\n"), script("[a](https://[www.livepainfreeprocess.com/x)")
     ),

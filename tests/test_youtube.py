@@ -995,3 +995,27 @@ def test_localizations_after_a_push_without_it_still_mends_the_translations(exam
     # and from then on there is nothing left to do, and nothing to warn about
     result = run("youtube", "push", "2024-04", "--yes", "--localizations")
     assert "2024-04: unchanged, nothing sent" in result.stdout and "Warning" not in result.stderr
+
+
+def test_backups_are_never_kept_through_a_symlink_out_of_the_workspace(example, api, tmp_path):
+    """A workspace that comes with .monthlypost/youtube-backups linked elsewhere: no backup lands there, and
+    as no backup can be made, nothing is sent."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (example / ".monthlypost").mkdir(exist_ok=True)
+    (example / ".monthlypost/youtube-backups").symlink_to(elsewhere)
+
+    result = run("youtube", "push", "2024-04", "--yes")
+
+    assert result.exit_code == 1
+    assert "Error: .monthlypost/youtube-backups: is a symlink; monthlypost keeps its state only in real folders" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.output
+    assert list(elsewhere.iterdir()) == []
+    assert api.seen("PUT") == []
+    assert api.videos[VIDEO]["description"] == SNIPPET["description"]
+    result = run("youtube", "restore", "2024-04", "--yes")
+    assert result.exit_code == 1
+    assert "Error: .monthlypost/youtube-backups: is a symlink" in result.stderr
+    assert api.seen("PUT") == []

@@ -257,6 +257,25 @@ def make_folders(folder: Path, private: bool = False) -> None:
             os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
 
 
+def state_folder(folder: Path, *names: str) -> Path:
+    """``folder``/``names``…, where monthlypost keeps state: it and each folder below it, where they exist,
+    real folders rather than symlinks.
+
+    A workspace comes with its .monthlypost/, a hostile one too: a link there,
+    at any depth, would have what is kept there written or read wherever it leads.
+    """
+    paths = [folder]
+    for name in names:
+        paths.append(paths[-1] / name)
+    for path in paths:
+        found = kind(path)
+        if found == "link":
+            raise PathError.at(path, "is a symlink; monthlypost keeps its state only in real folders here")
+        if found not in ("missing", "folder"):
+            raise PathError.at(path, "is not a folder; move it away so monthlypost can keep its state there")
+    return paths[-1]
+
+
 def write_atomically(path: Path, data: bytes, private: bool = False) -> None:
     """Replace ``path`` with ``data`` in one step: whole or not at all. Private: mode 0600, new folders 0700.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monthlypost.errors import MonthlypostError, Problem, Problems
-from monthlypost.paths import PathError, fail, is_folder, kind, output_root, read_bytes, resolve
+from monthlypost.paths import PathError, fail, is_folder, kind, output_root, read_bytes, resolve, state_folder
 from monthlypost.sources import MonthFiles, Templates, sha256
 
 if TYPE_CHECKING:
@@ -125,12 +125,7 @@ class Workspace:
     @cached_property
     def state(self) -> Path:
         """.monthlypost/, where monthlypost keeps its state: a real folder in the workspace, never a link."""
-        path = self.root / STATE
-        if kind(path) == "link":
-            raise PathError.at(path, "is a symlink; monthlypost keeps its state only in a real folder here")
-        if kind(path) not in ("missing", "folder"):
-            raise PathError.at(path, "is not a folder; move it away so monthlypost can keep its state there")
-        return path
+        return state_folder(self.root / STATE)
 
     def dist(self, out: Path | None = None) -> Path:
         """Where months are built: dist/, or --out; never over the workspace's own files (SPEC §10)."""

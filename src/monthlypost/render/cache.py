@@ -28,7 +28,7 @@ import jinja2
 
 from monthlypost import __version__
 from monthlypost.errors import MonthlypostError
-from monthlypost.paths import kind, read_bytes, write_atomically
+from monthlypost.paths import kind, read_bytes, state_folder, write_atomically
 
 KEY_BYTES = 32
 
@@ -60,17 +60,21 @@ class TemplateCache(jinja2.BytecodeCache):
 
     @classmethod
     def under(cls, state: Path) -> TemplateCache | None:
-        """The cache for this version in ``state``/cache/, older versions' removed; None without a key."""
+        """The cache for this version in ``state``/cache/, older versions' removed; None without a key.
+
+        A symlink in the way is an error (the build then does without a cache): written through it, the
+        cache would land wherever the workspace's link leads.
+        """
         key = signing_key()
         if key is None:
             return None
-        cache = state / "cache"
         name = f"templates-sandboxed-{__version__}-{sys.implementation.cache_tag}"
-        if kind(cache / name) == "missing" and kind(cache) == "folder":
-            for old in cache.glob("templates-*"):
+        folder = state_folder(state, "cache", name)
+        if kind(folder) == "missing" and kind(folder.parent) == "folder":
+            for old in folder.parent.glob("templates-*"):
                 with contextlib.suppress(OSError):
                     shutil.rmtree(old)
-        return cls(cache / name, key)
+        return cls(folder, key)
 
     def _path(self, bucket: jinja2.bccache.Bucket) -> Path:
         return self.folder / f"{bucket.key}.code"

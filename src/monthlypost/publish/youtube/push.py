@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monthlypost.errors import Problem, StopAll, ValidationError, YouTubeError
-from monthlypost.paths import PathError, read_bytes, write_state
+from monthlypost.paths import PathError, read_bytes, state_folder, write_state
 from monthlypost.publish.youtube.api import BATCH, Video, YouTube
 from monthlypost.publish.youtube.quota import COSTS, QUOTA_RESET, READ_UNITS, UPDATE_UNITS, pacific_now
 from monthlypost.published import record_pushed
@@ -33,7 +33,7 @@ def description_diff(current: str, new: str, new_name: str, current_name: str = 
 
 
 def backup_folder(state: Path, video_id: str) -> Path:
-    return state / "youtube-backups" / video_id
+    return state_folder(state, "youtube-backups", video_id)
 
 
 def save_backup(state: Path, month: str, video: Video) -> Path:
