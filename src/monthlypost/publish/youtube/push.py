@@ -327,6 +327,8 @@ def push(
     if not ready:
         return Report(results, 0)
     one_month_each(workspace, {month: video_id for month, video_id, _ in ready})
+    for _, video_id, _ in ready:  # where each video's backup will go, checked before anything is read
+        backup_folder(workspace.state, video_id)
     youtube = connect(workspace, ignore_quota_block, say)
     waiting = [month for month, _, _ in ready]
 
