@@ -15,6 +15,8 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from monthlypost.sending import on_this_machine
+
 from .conftest import edit, run
 
 PASSWORD = "s3cret-Pa55word"
@@ -242,3 +244,38 @@ def test_a_server_reply_is_shown_as_its_code_never_its_words(example, monkeypatc
     encoded = base64.b64encode(f"\0patrick\0{PASSWORD}".encode()).decode()
     assert encoded not in result.output and PASSWORD not in result.output
     assert "Authentication failed for" not in result.output
+
+
+@pytest.mark.parametrize("host", ["smtp.invalid", "192.0.2.1"])
+def test_no_password_crosses_the_network_unencrypted(example, monkeypatch, host):
+    """security = "none" with a login: refused before connecting, unless the server is on this machine (above)."""
+    monkeypatch.setenv("MONTHLYPOST_SMTP_PASSWORD", PASSWORD)
+    edit(
+        example / "monthlypost.toml",
+        "[youtube]",
+        f'[smtp]\nhost = "{host}"\nport = 25\nsecurity = "none"\nusername = "patrick"\n\n[youtube]',
+    )
+    result = run("send-test", "2024-04", "--to", "me@example.com")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f'Error: monthlypost.toml: [smtp] security = "none" would send the password for patrick to {host} '
+        'unencrypted; use "starttls" or "ssl" (only a server on this machine may take a login without them)\n'
+    )
+    assert PASSWORD not in result.output
+
+
+@pytest.mark.parametrize(
+    "host, here",
+    [
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("10.0.0.1", False),
+        ("mail.example.com", False),
+        ("127.0.0.1.nip.io", False),
+    ],
+)
+def test_what_counts_as_this_machine(host, here):
+    assert on_this_machine(host) is here

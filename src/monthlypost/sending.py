@@ -50,6 +50,12 @@ def send_test(settings: Settings, eml: bytes, recipients: list[str]) -> None:
             f"[smtp] username is set but {PASSWORD_VARIABLE} is not; "
             f"export {PASSWORD_VARIABLE} with the password for {smtp.username}",
         )
+    if smtp.username and smtp.security == "none" and not on_this_machine(smtp.host):
+        raise SendError.at(
+            settings.path,
+            f'[smtp] security = "none" would send the password for {smtp.username} to {smtp.host} unencrypted; '
+            'use "starttls" or "ssl" (only a server on this machine may take a login without them)',
+        )
     msg = tester_copy(eml, recipients)
     where = f"{smtp.host}:{smtp.port}"
 
@@ -100,6 +106,18 @@ def send_test(settings: Settings, eml: bytes, recipients: list[str]) -> None:
     if refused:
         shown = "; ".join(f"{addr}: {_reply(reply)}" for addr, reply in refused.items())
         raise fail(f"some recipients were refused ({shown}); the others were sent the test")
+
+
+def on_this_machine(host: str) -> bool:
+    """Whether ``host`` is this machine (localhost, 127.0.0.1, ::1…), where a login travels no network."""
+    import ipaddress
+
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _connect(smtp: Smtp) -> smtplib.SMTP:
