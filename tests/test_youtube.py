@@ -1018,3 +1018,20 @@ def test_backups_are_never_kept_through_a_symlink_out_of_the_workspace(example, 
     assert result.exit_code == 1
     assert "Error: .monthlypost/youtube-backups: is a symlink" in result.stderr
     assert api.seen("GET") == api.seen("PUT") == []
+
+
+@pytest.mark.parametrize("token_file", ["dist/youtube-token.json", "campaigns/token.json", "published/token.json"])
+def test_the_login_is_never_kept_where_it_would_be_published(example, api, monkeypatch, token_file):
+    """dist/ is published and campaigns/ kept with the months: a token_file there (a link included) is refused."""
+    (example / "published").symlink_to("dist", target_is_directory=True)
+    edit(example / "monthlypost.toml", 'category_id = "26"', f'category_id = "26"\ntoken_file = "{token_file}"')
+    monkeypatch.delenv("MONTHLYPOST_YOUTUBE_TOKEN")
+    for command in (["youtube", "push", "2024-04", "--yes"], ["youtube", "login", "--no-browser"]):
+        result = run(*command)
+        assert result.exit_code == 1
+        shown = token_file.split("/")[0].replace("published", "dist")
+        assert f"Error: monthlypost.toml: [youtube] token_file: '{token_file}' is inside {shown}/, which is" in (
+            result.stderr
+        )
+    assert api.seen() == []
+    assert not (example / "dist/youtube-token.json").exists()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from monthlypost.config import Settings
 from monthlypost.errors import StopAll, YouTubeError
-from monthlypost.paths import PathError, kind, read_bytes, write_atomically
+from monthlypost.paths import PathError, kind, read_bytes, resolve, write_atomically
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -21,6 +21,7 @@ SCOPE = "https://www.googleapis.com/auth/youtube.force-ssl"
 TOKEN_VARIABLE = "MONTHLYPOST_YOUTUBE_TOKEN"
 LOGIN_TIMEOUT_SECONDS = 300
 RELOGIN = "run 'monthlypost youtube login' again"
+SHARED_FOLDERS = ("dist", "campaigns", "templates")  # published, or kept and shared with the months
 TESTING_EXPIRY = (
     "(while the OAuth app's publishing status is 'Testing', Google ends logins after 7 days; "
     "publish the app in the Google Cloud console to keep them)"
@@ -35,7 +36,16 @@ def token_path(settings: Settings) -> Path:
     if os.environ.get(TOKEN_VARIABLE):
         return Path(os.environ[TOKEN_VARIABLE]).expanduser()
     if settings.youtube.token_file:
-        return settings.resolve(settings.youtube.token_file)
+        path = settings.resolve(settings.youtube.token_file)
+        for name in SHARED_FOLDERS:
+            if resolve(path).is_relative_to(resolve(settings.root / name)):
+                raise YouTubeError.at(
+                    settings.path,
+                    f"[youtube] token_file: '{settings.youtube.token_file}' is inside {name}/, which is published "
+                    "or shared; keep the YouTube login elsewhere (without token_file it is kept in your user "
+                    "config folder)",
+                )
+        return path
     import click
 
     return Path(click.get_app_dir("monthlypost")) / "youtube-token.json"
@@ -76,6 +86,7 @@ def free_port() -> int:
 
 def login(settings: Settings, secrets: Path, open_browser: bool, port: int, say: Callable[[str], None]) -> Path:
     """Google's installed-app flow; the token is saved as authorized-user JSON. Returns where."""
+    path = token_path(settings)  # a place it may not go is said before the user signs in
     if kind(secrets) == "missing":
         raise YouTubeError.at(
             secrets,
@@ -130,7 +141,6 @@ def login(settings: Settings, secrets: Path, open_browser: bool, port: int, say:
         raise YouTubeError.at(
             None, f"cannot listen on localhost:{port} for Google's answer: {err.strerror or err}"
         ) from None
-    path = token_path(settings)
     save_login(path, credentials.to_json())
     return path
 
