@@ -162,6 +162,14 @@ def test_python_dash_m_imports_nothing_from_the_workspace(example, tmp_path):
     assert [name for name in names if (tmp_path / name).exists()] == []
 
 
+def test_python_dash_m_runs_in_a_folder_that_was_deleted(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = f'cd "{gone}" && rmdir "{gone}" && exec "$0" -m monthlypost --version'
+    result = subprocess.run(["sh", "-c", script, sys.executable], capture_output=True, text=True)
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"monthlypost, version {__version__}\n", "")
+
+
 @pytest.mark.parametrize("command", [["--help"], ["build"], ["check"], ["list"], ["new", "2030-01"]])
 def test_build_and_friends_never_import_google(example, command):
     code = (

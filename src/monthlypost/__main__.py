@@ -12,7 +12,11 @@ by then, so in a folder you do not trust run ``monthlypost`` or
 import os
 import sys
 
-if not sys.flags.safe_path and sys.path and sys.path[0] in ("", os.getcwd()):
+try:
+    here = os.getcwd()
+except OSError:  # the folder it runs in was deleted
+    here = ""
+if not sys.flags.safe_path and sys.path and sys.path[0] in ("", here):
     del sys.path[0]
 
 from monthlypost.main import run  # noqa: E402 - only once the current folder is off the path
