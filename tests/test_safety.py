@@ -13,6 +13,8 @@ import itertools
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,8 @@ def world(top: Path) -> dict[str, tuple]:
                 found[key] = ("link", os.readlink(path))
             elif stat.S_ISDIR(info.st_mode):
                 found[key] = ("folder", stat.S_IMODE(info.st_mode))
+            elif not stat.S_ISREG(info.st_mode):  # a named pipe: reading it would wait for a writer
+                found[key] = ("special", stat.S_IFMT(info.st_mode))
             else:
                 found[key] = ("file", stat.S_IMODE(info.st_mode), path.read_bytes())
     return found
@@ -514,6 +518,50 @@ def test_a_broken_workspace_gets_an_error_and_changes_nothing(built, tmp_path, m
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert any(line.startswith(f"Error: {case.file}") and case.says in line for line in errors), result.stderr
     assert "Traceback" not in result.output
+    assert world(tmp_path) == before
+
+
+def pipe(relative: str) -> Callable[[Path], None]:
+    """``relative`` replaced by a named pipe, which nothing ever writes to."""
+
+    def apply(root: Path) -> None:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)
+
+    return apply
+
+
+NOT_FILES: dict[str, Case] = {
+    "topic.toml a named pipe": Case(pipe(TOPIC), TOPIC, ""),
+    "script.md a named pipe": Case(pipe(SCRIPT), SCRIPT, ""),
+    "an image a named pipe": Case(both(script("![x](pipe.jpg)"), pipe("campaigns/2024-04/pipe.jpg")), SCRIPT, ""),
+    "a template a named pipe": Case(pipe("templates/post.md"), "templates/post.md", ""),
+    "monthlypost.toml a link to a device": Case(symlink(SETTINGS, "/dev/null"), SETTINGS, ""),
+    "a state file a named pipe": Case(
+        pipe(".monthlypost/youtube-pushed.json"), ".monthlypost/youtube-pushed.json", "", ("list",)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", NOT_FILES)
+def test_a_pipe_or_a_device_is_an_error_not_a_wait(built, tmp_path, name):
+    """Run as a program with a time limit: read as a file, a pipe would wait for a writer forever."""
+    case = NOT_FILES[name]
+    case.breaks(built)
+    before = world(tmp_path)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "monthlypost", *case.args], capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    says = "cannot be read: it is not a file but a pipe, a socket or a device"
+    assert any(line.startswith(f"Error: {case.file}") and says in line for line in result.stderr.splitlines()), (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
     assert world(tmp_path) == before
 
 

@@ -121,15 +121,33 @@ def is_folder(path: Path) -> bool:
 
 
 def read_bytes(path: Path, missing: str | None = None) -> bytes:
-    """A file's bytes; ``missing`` is the message for a file that is not there (default: 'not found')."""
+    """A file's bytes; ``missing`` is the message for a file that is not there (default: 'not found').
+
+    Only a regular file is read. It is opened without waiting, as a named pipe
+    would otherwise wait for a writer forever, and a device (a link to
+    /dev/zero, say) would be read until memory ran out.
+    """
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise PathError.at(path, missing or "not found") from None
     except OSError as err:
         raise fail(path, "cannot be read", err) from None
     except ValueError:  # a NUL in the path itself
         raise PathError.at(path, "cannot be read: its name holds a NUL character") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
+            raise PathError.at(path, "cannot be read: it is not a file but a pipe, a socket or a device")
+        os.set_blocking(fd, True)
+        with open(fd, "rb", buffering=0, closefd=False) as f:
+            return f.readall()
+    except OSError as err:
+        raise fail(path, "cannot be read", err) from None
+    finally:
+        os.close(fd)
 
 
 def decode_text(data: bytes, path: Path) -> str:

@@ -84,8 +84,8 @@ class TemplateCache(jinja2.BytecodeCache):
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
-            data = self._path(bucket).read_bytes()
-        except OSError:
+            data = read_bytes(self._path(bucket))
+        except MonthlypostError:  # none yet, or not a file that can be read: compiled afresh
             return
         signature, body = data[:32], data[32:]
         checksum, _, code = body.partition(b"\n")
