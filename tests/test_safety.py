@@ -98,6 +98,16 @@ def template(name: str, text: str | bytes) -> Callable[[Path], None]:
     return apply
 
 
+def sparse(relative: str, size: int) -> Callable[[Path], None]:
+    """``relative`` made a file of ``size`` bytes that takes no room on the disk (all a hole)."""
+
+    def apply(root: Path) -> None:
+        with (root / relative).open("wb") as f:
+            f.truncate(size)
+
+    return apply
+
+
 def symlink(link: str, to: str) -> Callable[[Path], None]:
     """Replace ``link`` (relative to the workspace) with a symlink to ``to``."""
 
@@ -365,6 +375,14 @@ CASES: dict[str, Case] = {
         "nested too deeply",
     ),
     "quotes nested too deeply": Case(lambda r: (r / SCRIPT).write_text(">" * 80 + " deep\n"), SCRIPT, "nested too"),
+    "script.md of 150 MB (sparse)": Case(
+        sparse(SCRIPT, 150 * 2**20), SCRIPT, "it is 150 MB, and monthlypost reads no file over 100 MB"
+    ),
+    "an image of 150 MB (sparse)": Case(
+        both(script("![x](big.jpg)"), sparse("campaigns/2024-04/big.jpg", 150 * 2**20)),
+        SCRIPT,
+        "image 'big.jpg' cannot be read: it is 150 MB",
+    ),
     "a template that extends itself": Case(
         template("post.html", '{% extends "post.html" %}'), "templates/post.html", "extends or includes itself"
     ),

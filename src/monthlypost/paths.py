@@ -120,12 +120,16 @@ def is_folder(path: Path) -> bool:
 # --- Reading ---------------------------------------------------------------------------
 
 
+READ_AT_MOST = 100 * 2**20  # far beyond any script, template or photo for a post
+
+
 def read_bytes(path: Path, missing: str | None = None) -> bytes:
     """A file's bytes; ``missing`` is the message for a file that is not there (default: 'not found').
 
-    Only a regular file is read. It is opened without waiting, as a named pipe
-    would otherwise wait for a writer forever, and a device (a link to
-    /dev/zero, say) would be read until memory ran out.
+    Only a regular file is read, of at most :data:`READ_AT_MOST` bytes. It is
+    opened without waiting, as a named pipe would otherwise wait for a writer
+    forever; a device (a link to /dev/zero, say) would be read until memory ran
+    out, and so would a sparse file that claims terabytes.
     """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -136,11 +140,17 @@ def read_bytes(path: Path, missing: str | None = None) -> bytes:
     except ValueError:  # a NUL in the path itself
         raise PathError.at(path, "cannot be read: its name holds a NUL character") from None
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
             raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(info.st_mode):
             raise PathError.at(path, "cannot be read: it is not a file but a pipe, a socket or a device")
+        if info.st_size > READ_AT_MOST:
+            raise PathError.at(
+                path,
+                f"cannot be read: it is {info.st_size / 2**20:,.0f} MB, and monthlypost reads no file over "
+                f"{READ_AT_MOST // 2**20} MB (a video, or a file that is not what its name says?)",
+            )
         os.set_blocking(fd, True)
         with open(fd, "rb", buffering=0, closefd=False) as f:
             return f.readall()
