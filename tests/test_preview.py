@@ -33,7 +33,7 @@ def preview(example):
     """The preview of the example month, served and watching its files, as `monthlypost preview` runs it."""
     shown = Preview(example, "2024-04")
     server = start(shown, free_port())
-    watcher = threading.Thread(target=shown.watch, args=(lambda snapshot: None,), daemon=True)
+    watcher = threading.Thread(target=shown.watch, args=(lambda snapshot: None, pytest.fail), daemon=True)
     watcher.start()
     time.sleep(0.3)  # the watcher is listening
     yield shown, server.server_address[1]
@@ -155,6 +155,80 @@ def test_files_elsewhere_do_not_rebuild_it(preview, example):
     (example / "campaigns/2023-01/script.md").write_text("another month")
     time.sleep(1.5)
     assert shown.snapshot.version == 1
+
+
+def test_a_folder_made_in_the_month_is_watched_from_then_on(preview, example):
+    shown, port = preview
+    edit(example / SCRIPT, "Enjoy the video.", "Enjoy the video.\n\n![The stretch](img/stretch.png)")
+    wait_for(lambda: not shown.snapshot.ok)  # the image is not there yet
+    (example / "campaigns/2024-04/img").mkdir()
+    (example / "campaigns/2024-04/img/stretch.png").write_bytes(b"first")
+    wait_for(lambda: shown.snapshot.files.get("img/stretch.png") == b"first")
+    time.sleep(0.5)
+    (example / "campaigns/2024-04/img/stretch.png").write_bytes(b"second")  # only the new folder changes
+    wait_for(lambda: shown.snapshot.files.get("img/stretch.png") == b"second")
+    assert get(port, "/out/img/stretch.png")[2] == b"second"
+
+
+def test_only_the_workspaces_own_folders_are_watched(example, tmp_path):
+    """Not dist/, not other months, not a folder linked from the month's (it could be the whole disk)."""
+    month = example / "campaigns/2024-04"
+    (month / "img").mkdir()
+    (example / "templates/parts").mkdir(parents=True)
+    (example / "campaigns/2023-01").mkdir()
+    (tmp_path / "elsewhere/deeper").mkdir(parents=True)
+    (month / "elsewhere").symlink_to(tmp_path / "elsewhere")
+    assert run("build", "2024-04").exit_code == 0
+
+    assert Preview(example, "2024-04").folders() == {
+        str(example),
+        str(example / "campaigns"),
+        str(month),
+        str(month / "img"),
+        str(example / "templates"),
+        str(example / "templates/parts"),
+    }
+
+
+def test_a_watcher_that_fails_says_so_and_the_page_stays(example, monkeypatch):
+    shown = Preview(example, "2024-04")
+    monkeypatch.setattr(shown, "folders", lambda: {str(example / "gone")})  # as if the system refused it
+    failures: list[str] = []
+    shown.watch(lambda snapshot: None, failures.append)  # returns, rather than raise in its thread
+    (failure,) = failures
+    assert failure.startswith("cannot watch the workspace for changes (")
+    assert failure.endswith("; the page is still served, but no longer rebuilt when you save: restart the preview")
+    assert shown.snapshot.ok
+
+
+def test_an_unreadable_folder_in_the_workspace_does_not_stop_the_rebuilds(example):
+    """A folder the user cannot read (another user's, lost+found) is passed over; the month is still watched."""
+    from .conftest import ordinary_user
+
+    private = example / "private"
+    private.mkdir(mode=0)
+    port = free_port()
+    process = subprocess.Popen(
+        [*ordinary_user(), sys.executable, "-m", "monthlypost", "preview", "--no-open", "--port", str(port)],
+        cwd=example,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout.readline().startswith("Previewing 2024-04 at")
+        assert process.stdout.readline() == "2024-04: built in memory\n"
+        time.sleep(0.5)  # the watcher is listening
+        edit(example / SCRIPT, "Enjoy the video.", "Enjoy the video, seen by the watcher.")
+        wait_for(lambda: b"seen by the watcher" in get(port, "/out/post.html")[2])
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+        private.chmod(0o700)
+    assert "Traceback" not in err and "Error" not in out + err, out + err
+    assert process.returncode == 0
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ A build error replaces the page with its Error: lines until it is fixed.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,26 +110,84 @@ class Preview:
         def wanted(change: Any, path: str) -> bool:
             if path in (settings, templates) or path.startswith(templates + "/"):
                 return True
-            if path.startswith(campaigns + "/"):  # this month's folder: YYYY-MM or YYYY-MM-slug
-                folder = path[len(campaigns) + 1 :].split("/", 1)[0]
-                return folder == self.month or folder.startswith(self.month + "-")
+            if path.startswith(campaigns + "/"):
+                return self._is_month(path[len(campaigns) + 1 :].split("/", 1)[0])
             return False  # dist/, .monthlypost/ (the template cache), other months
 
         return wanted
 
-    def watch(self, on_rebuild: Callable[[Snapshot], None]) -> None:
-        """Rebuild whenever a watched file changes, until stopped (runs in its own thread)."""
+    def folders(self) -> set[str]:
+        """What to watch, each folder on its own: the workspace's top (monthlypost.toml, and templates/ or
+        campaigns/ coming or going), campaigns/ (the month's folder coming or going), and templates/ and
+        the month's folder with every folder in them. Folders linked from there are not followed and
+        unreadable ones are passed over: nothing but the workspace's own files is watched."""
+        from monthlypost.workspace import CAMPAIGNS
+
+        campaigns = self.root / CAMPAIGNS
+        tops = [self.root / "templates"]
+        with contextlib.suppress(OSError):  # no campaigns/ (yet), or not one that can be read
+            tops += [campaigns / name for name in os.listdir(campaigns) if self._is_month(name)]
+        found = {str(self.root), str(campaigns)}
+        for top in tops:
+            found.update(folder for folder, _, _ in os.walk(top))  # links not followed, unreadable ones left out
+        return {folder for folder in found if _readable(folder)}
+
+    def _is_month(self, name: str) -> bool:
+        """Whether a folder in campaigns/ is this month's: YYYY-MM or YYYY-MM-slug."""
+        return name == self.month or name.startswith(self.month + "-")
+
+    def watch(self, on_rebuild: Callable[[Snapshot], None], on_failure: Callable[[str], None]) -> None:
+        """Rebuild whenever a watched file changes, until stopped (runs in its own thread).
+
+        The folders watched are looked at again after each change; when they
+        are others (a folder made, removed or renamed), watching starts again
+        with them, and the month is rebuilt once more for what changed in
+        between. If the watcher itself fails (the system's limit on watched
+        folders reached, say), ``on_failure`` is told why and the page stays
+        served as it is.
+        """
         import watchfiles
 
-        for _changes in watchfiles.watch(
-            self.root,
-            watch_filter=self.watched(),
-            step=150,  # saves this close together are one change
-            debounce=1000,
-            stop_event=self.stopping,
-            raise_interrupt=False,
-        ):
-            on_rebuild(self.rebuild())
+        folders = self.folders()
+        while not self.stopping.is_set():
+            changes = watchfiles.watch(
+                *sorted(folders),
+                watch_filter=self.watched(),
+                step=150,  # saves this close together are one change
+                debounce=1000,
+                stop_event=self.stopping,
+                raise_interrupt=False,
+                recursive=False,
+            )
+            while True:
+                try:
+                    next(changes)
+                except StopIteration:  # stopped
+                    return
+                except (OSError, RuntimeError) as err:  # what watchfiles raises for the system's refusals
+                    if isinstance(err, FileNotFoundError) and self.folders() != folders:
+                        folders = self.folders()  # a folder went between looking and watching: look again
+                        break
+                    on_failure(
+                        f"cannot watch the workspace for changes ({err}); the page is still served, "
+                        "but no longer rebuilt when you save: restart the preview"
+                    )
+                    return
+                on_rebuild(self.rebuild())
+                now = self.folders()
+                if now != folders:
+                    folders = now
+                    changes.close()
+                    on_rebuild(self.rebuild())  # for what changed before the new folders were watched
+                    break
+
+
+def _readable(folder: str) -> bool:
+    try:
+        os.scandir(folder).close()
+    except OSError:
+        return False
+    return True
 
 
 def serve(
@@ -141,7 +201,9 @@ def serve(
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     say(f"Previewing {month} at {url} (Ctrl-C stops it)")
     report(preview.snapshot, say)
-    watcher = threading.Thread(target=preview.watch, args=(lambda s: report(s, say),), daemon=True)
+    watcher = threading.Thread(
+        target=preview.watch, args=(lambda s: report(s, say), lambda why: say(f"Error: {why}")), daemon=True
+    )
     watcher.start()
     if open_browser:
         import webbrowser
