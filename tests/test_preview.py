@@ -226,6 +226,7 @@ def test_an_unreadable_folder_in_the_workspace_does_not_stop_the_rebuilds(exampl
         out, err = process.communicate(timeout=20)
     finally:
         process.kill()
+        process.wait()
         private.chmod(0o700)
     assert "Traceback" not in err and "Error" not in out + err, out + err
     assert process.returncode == 0
@@ -304,10 +305,45 @@ def test_ctrl_c_ends_it_cleanly(example):
         out, err = process.communicate(timeout=20)
     finally:
         process.kill()
+        process.wait()
     assert process.returncode == 0, err
     assert out.rstrip().endswith("Preview stopped.")
     assert "Traceback" not in err
     assert not (example / "dist").exists()
+
+
+TGKILL = {"x86_64": 234, "aarch64": 131}  # the system call that signals one thread of another process
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads signalled through Linux's tgkill")
+def test_ctrl_c_received_by_another_thread_still_ends_it(example):
+    """The system may hand Ctrl-C to any thread (a watcher's, a server's); the preview still stops."""
+    import ctypes
+    import platform
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monthlypost", "preview", "--no-open", "--port", str(port)],
+        cwd=example,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout.readline().startswith("Previewing 2024-04 at")
+        assert get(port, "/")[0] == 200
+        time.sleep(0.5)  # every thread is running
+        others = [int(task) for task in os.listdir(f"/proc/{process.pid}/task") if int(task) != process.pid]
+        assert others
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.syscall(TGKILL[platform.machine()], process.pid, others[0], signal.SIGINT) == 0
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0, err
+    assert out.rstrip().endswith("Preview stopped.")
 
 
 def test_no_month_previews_the_newest_and_help_says_how(example):

@@ -198,19 +198,21 @@ def serve(
 
     preview = Preview(root, month)
     server = start(preview, port)
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    say(f"Previewing {month} at {url} (Ctrl-C stops it)")
-    report(preview.snapshot, say)
-    watcher = threading.Thread(
-        target=preview.watch, args=(lambda s: report(s, say), lambda why: say(f"Error: {why}")), daemon=True
-    )
-    watcher.start()
-    if open_browser:
-        import webbrowser
-
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     try:
-        preview.stopping.wait()
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        say(f"Previewing {month} at {url} (Ctrl-C stops it)")
+        report(preview.snapshot, say)
+        watcher = threading.Thread(
+            target=preview.watch, args=(lambda s: report(s, say), lambda why: say(f"Error: {why}")), daemon=True
+        )
+        watcher.start()
+        if open_browser:
+            import webbrowser
+
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        # Waking now and then, so that Ctrl-C is seen even when the system hands it to another thread.
+        while not preview.stopping.wait(0.5):
+            pass
     finally:
         preview.stop()
         server.shutdown()
