@@ -52,6 +52,38 @@ def test_a_build_left_early_ends_its_workers(example, tmp_path):
     assert not multiprocessing.active_children()
 
 
+def test_ctrl_c_in_a_parallel_build_is_one_aborted_line_and_the_next_build_finishes_it(example):
+    """Ctrl-C reaches the whole process group: the workers leave it to the main process, which stops them."""
+    import os
+    import signal
+
+    add_months(example, 48)  # 2020 to 2023, beside the example's 2024-04
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monthlypost", "build", "--all"],
+        cwd=example,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a terminal's foreground job is
+    )
+    try:
+        for _ in range(3):  # the first month from the main process, then from the workers
+            assert ": built dist/" in process.stdout.readline()
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 1
+    assert err == "\nAborted!\n"
+    assert "built 49" not in out  # it did stop
+
+    result = run("build", "--all")
+    assert result.exit_code == 0
+    assert result.stdout.endswith(", failed 0\n")
+    assert [p.name for p in (example / "dist").iterdir() if p.name.startswith(".")] == []
+
+
 def test_parallel_builds_report_each_months_errors_in_order(example, tmp_path):
     months = add_months(example, 17)
     edit(example / f"campaigns/{months[3]}/topic.toml", "https://youtu.be/hipPain2404", "https://vimeo.com/1")

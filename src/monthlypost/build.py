@@ -303,7 +303,7 @@ def _render_all(
     # worker writes to every object it looks at, so those objects are set aside from collection meanwhile.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_leave_ctrl_c_to_the_parent) as pool:
             # chunks of a few months: few enough messages, and no worker left idle long at the end
             yield from pool.imap(_render_in_worker, rest, chunksize=max(1, len(rest) // (jobs * 12)))
     finally:
@@ -311,6 +311,14 @@ def _render_all(
 
 
 _forked: tuple[Workspace, dict[str, Outcome | MonthFiles], bool, bool] | None = None
+
+
+def _leave_ctrl_c_to_the_parent() -> None:
+    """In a worker: Ctrl-C reaches the whole process group, and the parent, which stops the pool, says
+    'Aborted!'; a worker interrupted too would print 'Process ForkPoolWorker-N:' lines of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _render_in_worker(job: tuple[str, Path]) -> Outcome:
