@@ -121,6 +121,7 @@ def is_folder(path: Path) -> bool:
 
 
 READ_AT_MOST = 100 * 2**20  # far beyond any script, template or photo for a post
+_NO_WAITING = getattr(os, "O_NONBLOCK", 0)
 
 
 def read_bytes(path: Path, missing: str | None = None) -> bytes:
@@ -132,7 +133,7 @@ def read_bytes(path: Path, missing: str | None = None) -> bytes:
     out, and so would a sparse file that claims terabytes.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, os.O_RDONLY | _NO_WAITING | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise PathError.at(path, missing or "not found") from None
     except OSError as err:
@@ -151,7 +152,8 @@ def read_bytes(path: Path, missing: str | None = None) -> bytes:
                 f"cannot be read: it is {info.st_size / 2**20:,.0f} MB, and monthlypost reads no file over "
                 f"{READ_AT_MOST // 2**20} MB (a video, or a file that is not what its name says?)",
             )
-        os.set_blocking(fd, True)
+        if _NO_WAITING:  # (Windows has neither pipes here nor os.set_blocking before Python 3.12)
+            os.set_blocking(fd, True)
         with open(fd, "rb", buffering=0, closefd=False) as f:
             return f.readall()
     except OSError as err:

@@ -37,8 +37,9 @@ def token_path(settings: Settings) -> Path:
         return Path(os.environ[TOKEN_VARIABLE]).expanduser()
     if settings.youtube.token_file:
         path = settings.resolve(settings.youtube.token_file)
+        where = resolve(path)
         for name in SHARED_FOLDERS:
-            if resolve(path).is_relative_to(resolve(settings.root / name)):
+            if where.is_relative_to(resolve(settings.root / name)):
                 raise YouTubeError.at(
                     settings.path,
                     f"[youtube] token_file: '{settings.youtube.token_file}' is inside {name}/, which is published "
