@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -53,6 +54,24 @@ def get(port: int, path: str, host: str | None = None) -> tuple[int, dict[str, s
     body = response.read()
     connection.close()
     return response.status, dict(response.getheaders()), body
+
+
+@contextmanager
+def preview_program(root, port: int, *prefix: str):
+    """``monthlypost preview`` as a program in ``root`` (run under ``prefix``, if given); ended and reaped after."""
+    process = subprocess.Popen(
+        [*prefix, sys.executable, "-m", "monthlypost", "preview", "--no-open", "--port", str(port)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
 
 
 def wait_for(condition, timeout: float = 15) -> None:
@@ -208,25 +227,16 @@ def test_an_unreadable_folder_in_the_workspace_does_not_stop_the_rebuilds(exampl
     private = example / "private"
     private.mkdir(mode=0)
     port = free_port()
-    process = subprocess.Popen(
-        [*ordinary_user(), sys.executable, "-m", "monthlypost", "preview", "--no-open", "--port", str(port)],
-        cwd=example,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
     try:
-        assert process.stdout.readline().startswith("Previewing 2024-04 at")
-        assert process.stdout.readline() == "2024-04: built in memory\n"
-        time.sleep(0.5)  # the watcher is listening
-        edit(example / SCRIPT, "Enjoy the video.", "Enjoy the video, seen by the watcher.")
-        wait_for(lambda: b"seen by the watcher" in get(port, "/out/post.html")[2])
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=20)
+        with preview_program(example, port, *ordinary_user()) as process:
+            assert process.stdout.readline().startswith("Previewing 2024-04 at")
+            assert process.stdout.readline() == "2024-04: built in memory\n"
+            time.sleep(0.5)  # the watcher is listening
+            edit(example / SCRIPT, "Enjoy the video.", "Enjoy the video, seen by the watcher.")
+            wait_for(lambda: b"seen by the watcher" in get(port, "/out/post.html")[2])
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=20)
     finally:
-        process.kill()
-        process.wait()
         private.chmod(0o700)
     assert "Traceback" not in err and "Error" not in out + err, out + err
     assert process.returncode == 0
@@ -289,23 +299,12 @@ def test_a_taken_port_moves_to_the_next_free_one(example):
 
 def test_ctrl_c_ends_it_cleanly(example):
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monthlypost", "preview", "--no-open", "--port", str(port)],
-        cwd=example,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    with preview_program(example, port) as process:
         first = process.stdout.readline()
         assert first == f"Previewing 2024-04 at http://127.0.0.1:{port}/ (Ctrl-C stops it)\n", first
         assert get(port, "/")[0] == 200
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
-    finally:
-        process.kill()
-        process.wait()
     assert process.returncode == 0, err
     assert out.rstrip().endswith("Preview stopped.")
     assert "Traceback" not in err
@@ -322,15 +321,7 @@ def test_ctrl_c_received_by_another_thread_still_ends_it(example):
     import platform
 
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monthlypost", "preview", "--no-open", "--port", str(port)],
-        cwd=example,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    with preview_program(example, port) as process:
         assert process.stdout.readline().startswith("Previewing 2024-04 at")
         assert get(port, "/")[0] == 200
         time.sleep(0.5)  # every thread is running
@@ -339,9 +330,6 @@ def test_ctrl_c_received_by_another_thread_still_ends_it(example):
         libc = ctypes.CDLL(None, use_errno=True)
         assert libc.syscall(TGKILL[platform.machine()], process.pid, others[0], signal.SIGINT) == 0
         out, err = process.communicate(timeout=20)
-    finally:
-        process.kill()
-        process.wait()
     assert process.returncode == 0, err
     assert out.rstrip().endswith("Preview stopped.")
 
