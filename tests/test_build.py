@@ -195,7 +195,7 @@ def test_local_images_are_copied_beside_the_post(example):
     )
     assert run("build").exit_code == 0
     assert (example / OUT / "img/foam roller.jpg").read_bytes() == b"\xff\xd8jpeg"
-    assert '<img src="img/foam%20roller.jpg" alt="A foam roller" />' in (example / OUT / "post.html").read_text()
+    assert '<img src="img/foam%20roller.jpg" alt="A foam roller">' in (example / OUT / "post.html").read_text()
     manifest = json.loads((example / OUT / "manifest.json").read_text())
     assert "img/foam roller.jpg" in manifest["files"]
 

@@ -51,9 +51,10 @@ def mjml_cli() -> Path:
 
 
 @pytest.mark.parametrize("month", GOLDEN_MONTHS)
-def test_the_nu_html_checker_finds_no_error_in_any_post(month):
+def test_the_nu_html_checker_has_nothing_to_say_about_any_post(month):
+    """Not an error, not a warning, not even an info message (such as a pointless slash in <br />)."""
     done = subprocess.run(
-        ["java", "-jar", str(vnu()), "--errors-only", "--format", "json", str(GOLDEN / month / "post.html")],
+        ["java", "-jar", str(vnu()), "--format", "json", str(GOLDEN / month / "post.html")],
         capture_output=True,
         text=True,
         timeout=300,
