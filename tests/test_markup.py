@@ -1,6 +1,10 @@
 """script.md: CommonMark, raw HTML as text, unsafe links dropped, one parse for three renderings."""
 
+import html
+import re
+
 import pytest
+from markdown_it import MarkdownIt
 
 from monthlypost.markup import Script, escape_markdown, parser
 
@@ -109,3 +113,26 @@ def test_escape_markdown_keeps_text_literal():
     text = "*not em* _nor_ [a](https://b.example) <i> `c` \\ &amp;"
     rendered = parser().renderInline(escape_markdown(text))
     assert rendered == "*not em* _nor_ [a](https://b.example) &lt;i&gt; `c` \\ &amp;amp;"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "     five spaces make a code block",
+        "\tso does a tab",
+        "two lines\n    the second indented",
+        "a line break  \nafter two spaces",
+        "~~struck~~ and ~also~ through in GFM",
+        "a | b\n:-- | :--",
+        "Term\n: a definition list item in kramdown",
+        "{{ site.title }} and {% include secret %} and {{< hugo >}} and {{% hugo %}} and {# note #} and {: .class}",
+        "$$ x^2 $$ is kramdown's math",
+    ],
+)
+def test_escaped_text_stays_one_line_of_text_in_a_list_item_wherever_markdown_goes_further(text):
+    """GFM's tables and strikethrough on, and no braces, dollars or leading colons a site's generator reads."""
+    gfm = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    escaped = escape_markdown(text)
+    literal = "\n".join(line.strip(" \t") for line in text.split("\n"))
+    assert gfm.render(f"- {escaped}") == f"<ul>\n<li>{html.escape(literal, quote=False)}</li>\n</ul>\n"
+    assert not re.search(r"\{[{%#]|\$\$|^:", escaped, re.MULTILINE), escaped  # as a generator reads it

@@ -299,14 +299,19 @@ class TextWriter:
         return "-" * 20
 
 
-_MD_ESCAPE = re.compile(r"([\\`*_\[\]<>]|&(?=#?\w+;))")
-_MD_LINE_START = re.compile(r"^(\s*(?:\d+(?=[.)]))?)([#+=|.)-])", re.MULTILINE)
+# Beyond CommonMark's own syntax: ~ (GFM's strikethrough), | (GFM's tables), $ (kramdown's math), and
+# {{, {% and {# (Liquid, Nunjucks, Hugo's shortcodes, which a site's generator would run before Markdown
+# and which see no backslash: every { and a % or # after one is escaped) and kramdown's {: attributes.
+_MD_ESCAPE = re.compile(r"([\\`*_\[\]<>{~|$]|(?<=\{)[%#]|&(?=#?\w+;))")
+_MD_LINE_START = re.compile(r"^(\s*(?:\d+(?=[.)]))?)([#+=.):-])", re.MULTILINE)
+_MD_LINE_EDGES = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)  # an indent makes code, two spaces a line break
 
 
 def escape_markdown(text: str) -> str:
     """Text that Markdown shows as written, never as markup or HTML, wherever it is put: inline, or at the
-    start of a line, where '# ', '1. ', '- ' or '---' would make a heading, a list or a rule."""
-    return _MD_LINE_START.sub(r"\1\\\2", _escape_inline(text))
+    start of a line, where '# ', '1. ', '- ' or '---' would make a heading, a list or a rule, and four
+    spaces a code block. Spaces and tabs around a line go (Markdown would not show them either)."""
+    return _MD_LINE_START.sub(r"\1\\\2", _escape_inline(_MD_LINE_EDGES.sub("", text)))
 
 
 def _escape_inline(text: str) -> str:
