@@ -6,7 +6,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from monthlypost.markup import Script, escape_markdown, parser
+from monthlypost.markup import Script, escape_markdown, markdown_url, parser
 
 from .conftest import REPO
 
@@ -136,3 +136,13 @@ def test_escaped_text_stays_one_line_of_text_in_a_list_item_wherever_markdown_go
     literal = "\n".join(line.strip(" \t") for line in text.split("\n"))
     assert gfm.render(f"- {escaped}") == f"<ul>\n<li>{html.escape(literal, quote=False)}</li>\n</ul>\n"
     assert not re.search(r"\{[{%#]|\$\$|^:", escaped, re.MULTILINE), escaped  # as a generator reads it
+
+
+def test_link_titles_and_addresses_in_post_md_carry_no_template_syntax_either():
+    script = Script(
+        '[a](https://x.example/{{a}}?q={%b%} "t {{c}} {%d%} {#e#}")\n![i](https://x.example/{{f}}.png "{{g}}")'
+    )
+    markdown = script.markdown()
+    assert not re.search(r"\{[{%#]", markdown), markdown
+    assert parser().render(markdown) == script.html()
+    assert not re.search(r"\{[{%#]", markdown_url("https://x.example/{{h}}/{%i%}"))

@@ -364,7 +364,7 @@ class MarkdownWriter(TextWriter):
         return "---"
 
 
-_URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
+_URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "{": "%7B", "}": "%7D"}
 
 
 def markdown_url(url: str) -> str:
@@ -376,5 +376,5 @@ def _md_title(node: SyntaxTreeNode) -> str:
     title = node.attrs.get("title")
     if not title:
         return ""
-    escaped = str(title).replace("\\", "\\\\").replace('"', '\\"')
+    escaped = _escape_inline(str(title)).replace('"', '\\"')
     return f' "{escaped}"'
