@@ -21,6 +21,7 @@ def test_init_makes_a_workspace_that_builds_as_it_is(tmp_path, monkeypatch):
     month = __import__("datetime").date.today().strftime("%Y-%m")
     assert f"created blog/campaigns/{month}/topic.toml" in result.stdout
     assert (tmp_path / "blog/.gitignore").read_text().startswith("# What monthlypost writes")
+    assert result.stdout.splitlines()[-1].startswith("Next: cd blog, fill in monthlypost.toml")
 
     monkeypatch.chdir(tmp_path / "blog")
     result = run("build")
@@ -39,6 +40,14 @@ def test_init_never_overwrites(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.stderr == "Error: monthlypost.toml: already exists; this is a workspace already\n"
     assert snapshot(tmp_path) == before
+
+
+def test_init_here_says_no_cd_and_a_folder_with_a_space_is_quoted(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("init").stdout.endswith(
+        "\nNext: fill in monthlypost.toml and the month's topic.toml and script.md, then run 'monthlypost build'.\n"
+    )
+    assert "\nNext: cd 'my blog', fill in" in run("init", "my blog").stdout
 
 
 def test_init_keeps_an_existing_gitignore_and_stops_at_an_existing_month(tmp_path, monkeypatch):

@@ -225,12 +225,18 @@ def init(directory: Path) -> None:
 
     Nothing that exists is ever overwritten.
     """
+    import shlex
+
     from monthlypost.scaffold import init_workspace
     from monthlypost.workspace import current_month
 
     for path in init_workspace(directory, current_month()):
         click.echo(f"created {display_path(path)}")
-    click.echo("Next: fill in monthlypost.toml and the month's topic.toml and script.md, then run 'monthlypost build'.")
+    there = display_path(directory)
+    step = "" if there in ("", ".") else f"cd {shlex.quote(there)}, "
+    click.echo(
+        f"Next: {step}fill in monthlypost.toml and the month's topic.toml and script.md, then run 'monthlypost build'."
+    )
 
 
 @cli.command()
