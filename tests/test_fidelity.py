@@ -81,6 +81,24 @@ def test_mjml_strict_validation_passes_and_the_thumbnail_is_as_wide_as_the_js_co
     assert re.search(width, ours).groups() == re.search(width, js).groups()
 
 
+def test_the_scripts_void_elements_pass_both_checkers(example):
+    """A hard break, a rule and an image, written as HTML5 (<br>, no slash), in the post and the email."""
+    edit(
+        example / "campaigns/2024-04/script.md",
+        "Let me show you",
+        "One line\\\nand the next.\n\n---\n\n![A roller](https://example.com/roller.jpg)\n\nLet me show you",
+    )
+    assert run("build", "2024-04").exit_code == 0
+    post, mjml = (example / OUT / "post.html"), (example / OUT / "newsletter.mjml")
+    assert "<br>" in post.read_text() and "<hr>" in post.read_text() and "<br>" in mjml.read_text()
+    done = subprocess.run(["java", "-jar", str(vnu()), "--format", "json", str(post)], capture_output=True, text=True)
+    assert json.loads(done.stderr or '{"messages": []}')["messages"] == []
+    checked = subprocess.run(
+        [str(mjml_cli()), "--config.validationLevel=strict", "-v", str(mjml)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 # --- 1, 10, 11: the email's thumbnail, fonts, images off, the preheader ------------------------------
 
 
