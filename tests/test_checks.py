@@ -105,7 +105,12 @@ CASES = {
     "more than 60 hashtags": (
         many_hashtags,
         TOPIC,
-        "hashtags: 61 with [youtube] hashtags; past 60 YouTube ignores every one",
+        "hashtags: 61 in the title and the YouTube description (the lists and every #word in the text); past 60",
+    ),
+    "more than 60 hashtags, counting the text's": (
+        lambda r: edit(r / TOPIC, "key_points = [", f'key_points = ["{" ".join(f"#Word{i}" for i in range(58))}", '),
+        TOPIC,
+        "hashtags: 61 in the title and the YouTube description",
     ),
     "image missing": (
         lambda r: (r / SCRIPT).write_text("Look:\n\n![Foam roller](foam.jpg)\n"),
@@ -224,6 +229,36 @@ def test_angle_brackets_become_guillemets_in_the_description_with_a_warning(exam
     assert "The ‹back-burner› reasons" in description
     assert "<" not in description and ">" not in description
     assert "&lt;back-burner&gt;" in (example / "dist/2024-04/post.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            "The back-burner reasons",
+            "#Hips: the back-burner reasons",
+            "summary: #Hips is a hashtag to YouTube and goes first: above the title it shows "
+            "#Hips #HipPain #TriggerPoints, not #HipPain #TriggerPoints #LivePainFree",
+        ),
+        (
+            "Keeps Coming Back",
+            "Keeps Coming Back #Hips",
+            "title: #Hips is a hashtag to YouTube and goes first: above the title it shows #Hips, not #HipPain",
+        ),
+    ],
+    ids=["summary", "title"],
+)
+def test_a_hashtag_in_the_text_that_pushes_out_the_chosen_ones_is_a_warning(example, old, new, says):
+    edit(example / TOPIC, old, new)
+    result = run("check")
+    assert result.exit_code == 0
+    assert f"Warning: {TOPIC}: {says}" in result.stderr
+
+
+def test_a_number_or_an_addresss_anchor_is_no_hashtag(example):
+    edit(example / TOPIC, "The back-burner reasons", "The #1 back-burner reasons (https://x.example/#Part)")
+    result = run("check")
+    assert result.exit_code == 0 and "hashtag" not in result.stderr, result.stderr
 
 
 def test_the_new_month_placeholder_video_is_a_warning(example):

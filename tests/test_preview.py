@@ -114,6 +114,20 @@ def test_every_view_is_served(preview):
         assert get(port, asset)[0] == 200
 
 
+def test_the_hashtags_above_the_title_are_the_ones_youtube_will_show(example):
+    """Every #word of the description counts, in order; the title's own hashtags go above it first."""
+    from monthlypost.preview.page import page
+
+    edit(example / TOPIC, 'summary = "The back-burner', 'summary = "#Hips: the back-burner')
+    facts = Preview(example, "2024-04").snapshot.facts
+    assert facts["hashtags_above"] == ["Hips", "HipPain", "TriggerPoints"]
+    assert facts["hashtags"] == ["Hips", "HipPain", "TriggerPoints", "LivePainFree"]
+    edit(example / TOPIC, "Keeps Coming Back", "Keeps Coming Back #HipHelp")
+    snapshot = Preview(example, "2024-04").snapshot
+    assert snapshot.facts["hashtags_above"] == ["HipHelp"]
+    assert '<p class="yt-tags"' in page(snapshot) and "<span>#HipHelp</span> </p>" in " ".join(page(snapshot).split())
+
+
 def test_the_event_stream_gives_the_builds_version(preview):
     shown, port = preview
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -6,9 +6,11 @@ from monthlypost.video import (
     VideoLinkError,
     chapter_problems,
     hashtag_name,
+    hashtags_in,
     parse_chapter,
     thumbnail_url,
     video_id,
+    youtube_hashtags,
 )
 
 ID = "dQw4w9WgXcQ"
@@ -114,3 +116,20 @@ def test_good_chapters_have_no_problems():
 )
 def test_chapters_youtube_would_ignore(lines, says):
     assert any(says in problem for problem in chapter_problems(lines))
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("#HipPain. Then #hippain, #Knee_2 and #Douleur", ["HipPain", "Knee_2", "Douleur"]),  # once, first spelling
+        ("#1 tip, a#b, https://x.example/#Part and # alone", []),
+        ("line one\n#Start of a line", ["Start"]),
+    ],
+)
+def test_hashtags_in_text_as_youtube_reads_them(text, found):
+    assert hashtags_in(text) == found
+
+
+def test_the_titles_hashtags_go_above_it_before_the_descriptions():
+    assert youtube_hashtags("Hips #A", "#B #C #D #E") == (["A", "B", "C", "D", "E"], ["A"])
+    assert youtube_hashtags("Hips", "#B #C #D #E") == (["B", "C", "D", "E"], ["B", "C", "D"])

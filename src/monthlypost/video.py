@@ -83,6 +83,24 @@ def hashtag_name(tag: str) -> str | None:
     return name if _HASHTAG.fullmatch(name) else None
 
 
+_HASHTAG_IN_TEXT = re.compile(r"(?<!\S)#(\w*[^\W\d]\w*)")  # a word starting with '#', not digits only
+
+
+def hashtags_in(text: str) -> list[str]:
+    """The hashtags YouTube finds in a title or description, in order, each once (compared without case)."""
+    seen: dict[str, str] = {}
+    for name in _HASHTAG_IN_TEXT.findall(text):
+        seen.setdefault(name.casefold(), name)
+    return list(seen.values())
+
+
+def youtube_hashtags(title: str, description: str) -> tuple[list[str], list[str]]:
+    """Every hashtag of a video as YouTube reads them, and the (up to) three it shows above the title:
+    the title's own when it has any, else the description's first three."""
+    in_title = hashtags_in(title)
+    return hashtags_in(f"{title}\n{description}"), (in_title or hashtags_in(description))[:3]
+
+
 def hashtag_problems(tags: list[str]) -> Iterator[str]:
     for tag in tags:
         if hashtag_name(tag) is None:

@@ -41,7 +41,7 @@ class Snapshot:
 def build_snapshot(root: Path, month: str, version: int) -> Snapshot:
     """The month rendered from scratch (settings, templates and files read afresh), or its errors."""
     from monthlypost.build import render_month
-    from monthlypost.render import merged_hashtags
+    from monthlypost.video import youtube_hashtags
     from monthlypost.workspace import Workspace
 
     snapshot = Snapshot(version, month)
@@ -56,6 +56,7 @@ def build_snapshot(root: Path, month: str, version: int) -> Snapshot:
         return snapshot
     campaign, settings = rendered.campaign, workspace.settings
     snapshot.files = rendered.files
+    every, above = youtube_hashtags(campaign.title, rendered.files["youtube.txt"].decode("utf-8"))
     snapshot.facts = {
         "title": campaign.title,
         "subject": campaign.subject,
@@ -63,7 +64,8 @@ def build_snapshot(root: Path, month: str, version: int) -> Snapshot:
         "from_name": settings.from_name,
         "from_address": settings.from_address,
         "chapters": [(c.timestamp, c.label) for c in campaign.chapters],
-        "hashtags": merged_hashtags(campaign, settings),
+        "hashtags": every,
+        "hashtags_above": above,
         "video_url": rendered.manifest["video_url"],
     }
     return snapshot
