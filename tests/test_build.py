@@ -2,7 +2,12 @@
 
 import hashlib
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -198,6 +203,62 @@ def test_local_images_are_copied_beside_the_post(example):
     assert '<img src="img/foam%20roller.jpg" alt="A foam roller">' in (example / OUT / "post.html").read_text()
     manifest = json.loads((example / OUT / "manifest.json").read_text())
     assert "img/foam roller.jpg" in manifest["files"]
+
+
+# --- One command at a time ------------------------------------------------------------------
+
+
+def monthlypost(root: Path, *args: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "monthlypost", *args]
+    return subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_build_waits_for_another_command_in_the_workspace_and_says_so(example):
+    from monthlypost.workspace import Workspace
+
+    with Workspace(example).one_at_a_time(pytest.fail):  # as a build or a push holds it
+        (example / ".monthlypost/lock").write_text("4242")  # the process id it writes
+        waiting = monthlypost(example, "build", "2024-04")
+        try:
+            line = waiting.stderr.readline()
+            assert line == "Waiting for another monthlypost (process 4242) to finish with this workspace…\n"
+            time.sleep(0.5)
+            assert waiting.poll() is None and not (example / "dist").exists()
+        except BaseException:
+            waiting.kill()
+            waiting.communicate()
+            raise
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
+    assert out == "2024-04: built dist/2024-04\n"
+
+
+def test_two_builds_at_once_both_succeed(example):
+    for month in range(1, 13):
+        shutil.copytree(example / "campaigns/2024-04", example / f"campaigns/2023-{month:02}")
+    first, second = monthlypost(example, "build", "--all"), monthlypost(example, "build", "--all")
+    results = [(process.wait(timeout=120), *process.communicate()) for process in (first, second)]
+    assert [status for status, _, _ in results] == [0, 0], results
+    assert sorted(out.splitlines()[-1] for _, out, _ in results) == [
+        "built 0, up to date 13, failed 0",
+        "built 13, up to date 0, failed 0",
+    ]
+
+
+@pytest.mark.parametrize("planted", ["link", "pipe"])
+def test_a_lock_file_planted_as_a_link_or_a_pipe_is_passed_over(example, tmp_path, planted):
+    (example / ".monthlypost").mkdir()
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("mine")
+    if planted == "link":
+        (example / ".monthlypost/lock").symlink_to(target)
+    else:
+        os.mkfifo(example / ".monthlypost/lock")
+    done = subprocess.run(
+        [sys.executable, "-m", "monthlypost", "build"], cwd=example, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert target.read_text() == "mine"
 
 
 # --- post.html ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Only click is imported here; each command imports what it uses, so --help,
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -149,6 +150,24 @@ class Progress:
         if self.months < 2:
             return None
         return ", ".join(f"{kind} {self.counts.get(kind, 0)}" for kind in kinds)
+
+
+def one_at_a_time(command: Callable[..., None]) -> Callable[..., None]:
+    """For a command that writes the workspace's outputs or state: it runs while no other such command
+    does in the same workspace (two builds at once would each find the other's outputs in their way);
+    one that is running is waited for, and the user told so."""
+
+    @functools.wraps(command)
+    def run(state: State, *args: Any, **kwargs: Any) -> None:
+        with state.workspace.one_at_a_time(waiting):
+            command(state, *args, **kwargs)
+
+    return run
+
+
+def waiting(process: int | None) -> None:
+    other = f"another monthlypost (process {process})" if process else "another monthlypost command"
+    click.echo(f"Waiting for {other} to finish with this workspace…", err=True)
 
 
 def months_arguments(f: Any) -> Any:
@@ -321,6 +340,7 @@ def check(state: State, months: tuple[str, ...], every: bool) -> None:
 )
 @click.option("--force", is_flag=True, help="Rebuild even if up to date, replacing outputs edited by hand.")
 @click.pass_obj
+@one_at_a_time
 def build(state: State, months: tuple[str, ...], every: bool, out: Path | None, force: bool) -> None:
     """Check and build months (default: the newest) into dist/YYYY-MM/.
 
@@ -388,6 +408,7 @@ def preview(state: State, month: str | None, port: int, no_open: bool) -> None:
     help="Who receives the test (repeat --to for more).",
 )
 @click.pass_obj
+@one_at_a_time
 def send_test(state: State, month: str, recipients: list[str]) -> None:
     """Send MONTH's newsletter, subject marked [TEST], through your [smtp] server.
 
@@ -436,6 +457,7 @@ EMAIL_LINES = {
     help="Then have the provider send a test of the draft here (repeat for more).",
 )
 @click.pass_obj
+@one_at_a_time
 def email_push(
     state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes: bool, test_to: list[str]
 ) -> None:
@@ -610,6 +632,7 @@ ignore_quota_block = click.option(
 )
 @ignore_quota_block
 @click.pass_obj
+@one_at_a_time
 def push(
     state: State,
     months: tuple[str, ...],
@@ -654,6 +677,7 @@ def push(
 @click.option("--yes", "-y", is_flag=True, help="Restore without asking.")
 @ignore_quota_block
 @click.pass_obj
+@one_at_a_time
 def restore(state: State, month: str, backup: Path | None, yes: bool, ignore_quota_block: bool) -> None:
     """Put back MONTH's video description from a backup, backing up the current one first."""
     from monthlypost.publish import youtube as yt

@@ -20,6 +20,7 @@ import os
 import posixpath
 import re
 import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -346,3 +347,46 @@ def read_state(path: Path) -> dict[str, Any]:
 
 def write_state(path: Path, value: dict[str, Any]) -> None:
     write_atomically(path, (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+@contextlib.contextmanager
+def one_at_a_time(path: Path, waiting: Callable[[int | None], None]) -> Iterator[None]:
+    """Held by one process at a time: the lock file ``path``, locked whole. Another process holding it is
+    waited for, after ``waiting`` (given its process id, if it wrote one) is called to say so.
+
+    Without file locks (Windows), or where the lock file cannot be made or is not a plain file (a
+    read-only workspace, a link or a pipe planted there), it goes ahead unlocked, as it did before.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        make_folders(path.parent)
+        flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags, 0o666)
+    except (OSError, PathError):
+        yield
+        return
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            fd = -1
+        else:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 20, 0).strip()
+                waiting(int(holder) if holder.isdigit() else None)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)  # for the processes forked meanwhile too, which share it
+            os.close(fd)

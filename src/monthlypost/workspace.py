@@ -5,13 +5,25 @@ from __future__ import annotations
 import datetime
 import os
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monthlypost.errors import MonthlypostError, Problem, Problems
-from monthlypost.paths import PathError, fail, is_folder, kind, output_root, read_bytes, resolve, state_folder
+from monthlypost.paths import (
+    PathError,
+    fail,
+    is_folder,
+    kind,
+    one_at_a_time,
+    output_root,
+    read_bytes,
+    resolve,
+    state_folder,
+)
 from monthlypost.sources import MonthFiles, Templates, sha256
 
 if TYPE_CHECKING:
@@ -24,6 +36,7 @@ DEFAULT_TEMPLATES = Path(__file__).parent / "templates"  # shipped in the packag
 CAMPAIGNS = "campaigns"
 DIST = "dist"
 STATE = ".monthlypost"
+LOCK_NAME = "lock"  # in STATE: held by the command writing the workspace's outputs or state
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _FOLDER = re.compile(r"([0-9]{4}-[0-9]{2})(?:-[A-Za-z0-9][A-Za-z0-9_-]*)?")
 
@@ -126,6 +139,11 @@ class Workspace:
     def state(self) -> Path:
         """.monthlypost/, where monthlypost keeps its state: a real folder in the workspace, never a link."""
         return state_folder(self.root / STATE)
+
+    def one_at_a_time(self, waiting: Callable[[int | None], None]) -> AbstractContextManager[None]:
+        """While held, no other monthlypost command writes this workspace's outputs or state: one that
+        would waits (``waiting`` says so first, with the process id of the one it waits for, if known)."""
+        return one_at_a_time(self.state / LOCK_NAME, waiting)
 
     def dist(self, out: Path | None = None) -> Path:
         """Where months are built: dist/, or --out; never over the workspace's own files (SPEC §10)."""
