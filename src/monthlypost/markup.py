@@ -301,21 +301,32 @@ class TextWriter:
 
 # Beyond CommonMark's own syntax: ~ (GFM's strikethrough), | (GFM's tables), $ (kramdown's math), and
 # {{, {% and {# (Liquid, Nunjucks, Hugo's shortcodes, which a site's generator would run before Markdown
-# and which see no backslash: every { and a % or # after one is escaped) and kramdown's {: attributes.
-_MD_ESCAPE = re.compile(r"([\\`*_\[\]<>{~|$]|(?<=\{)[%#]|&(?=#?\w+;))")
-_MD_LINE_START = re.compile(r"^(\s*(?:\d+(?=[.)]))?)([#+=.):-])", re.MULTILINE)
-_MD_LINE_EDGES = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)  # an indent makes code, two spaces a line break
+# and which see no backslash: every { is escaped, and a % or # after one) and kramdown's {: attributes.
+_MD_ESCAPE = re.compile(r"([\\`*_\[\]<>{~|$])")
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # an & that would start an entity (apart: a class alone is searched quicker)
+_MD_LINE_START = re.compile(r"(\s*(?:\d+(?=[.)]))?)([#+=.):-])")  # matched at the start of each line
 
 
 def escape_markdown(text: str) -> str:
     """Text that Markdown shows as written, never as markup or HTML, wherever it is put: inline, or at the
     start of a line, where '# ', '1. ', '- ' or '---' would make a heading, a list or a rule, and four
-    spaces a code block. Spaces and tabs around a line go (Markdown would not show them either)."""
-    return _MD_LINE_START.sub(r"\1\\\2", _escape_inline(_MD_LINE_EDGES.sub("", text)))
+    spaces a code block. Spaces and tabs around a line go (Markdown would not show them either; two
+    at its end would make a line break)."""
+    return "\n".join(_line_start_escaped(_escape_inline(line.strip(" \t"))) for line in text.split("\n"))
+
+
+def _line_start_escaped(line: str) -> str:
+    found = _MD_LINE_START.match(line)
+    return line if found is None else f"{found[1]}\\{line[found.end(1) :]}"
 
 
 def _escape_inline(text: str) -> str:
-    return _MD_ESCAPE.sub(r"\\\1", text)
+    escaped = _MD_ESCAPE.sub(r"\\\1", text)
+    if "&" in text:
+        escaped = _MD_ENTITY.sub(r"\\&", escaped)
+    if "{" in text:
+        escaped = escaped.replace("\\{%", "\\{\\%").replace("\\{#", "\\{\\#")
+    return escaped
 
 
 class MarkdownWriter(TextWriter):
@@ -349,8 +360,8 @@ class MarkdownWriter(TextWriter):
         raise AssertionError(f"unexpected Markdown inline {kind}")
 
     def wrap(self, text: str, indent: str) -> str:
-        text = _MD_LINE_START.sub(r"\1\\\2", text)
-        return "\n".join(indent + line if line else indent.rstrip() for line in text.split("\n"))
+        lines = (_line_start_escaped(line) for line in text.split("\n"))
+        return "\n".join(indent + line if line else indent.rstrip() for line in lines)
 
     def heading(self, text: str, level: int, indent: str) -> str:
         return f"{indent}{'#' * level} {text}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import pairwise
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
@@ -83,22 +83,29 @@ def hashtag_name(tag: str) -> str | None:
     return name if _HASHTAG.fullmatch(name) else None
 
 
-_HASHTAG_IN_TEXT = re.compile(r"(?<!\S)#(\w*[^\W\d]\w*)")  # a word starting with '#', not digits only
+_HASHTAG_IN_TEXT = re.compile(r"#(\w*[^\W\d]\w*)")  # not digits only; at a word's start (checked, as quicker)
 
 
 def hashtags_in(text: str) -> list[str]:
-    """The hashtags YouTube finds in a title or description, in order, each once (compared without case)."""
-    seen: dict[str, str] = {}
-    for name in _HASHTAG_IN_TEXT.findall(text):
-        seen.setdefault(name.casefold(), name)
-    return list(seen.values())
+    """The hashtags YouTube finds in a title or description, in order, each once."""
+    return once(
+        found[1] for found in _HASHTAG_IN_TEXT.finditer(text) if found.start() == 0 or text[found.start() - 1].isspace()
+    )
 
 
 def youtube_hashtags(title: str, description: str) -> tuple[list[str], list[str]]:
     """Every hashtag of a video as YouTube reads them, and the (up to) three it shows above the title:
     the title's own when it has any, else the description's first three."""
-    in_title = hashtags_in(title)
-    return hashtags_in(f"{title}\n{description}"), (in_title or hashtags_in(description))[:3]
+    in_title, in_description = hashtags_in(title), hashtags_in(description)
+    return once([*in_title, *in_description]), (in_title or in_description)[:3]
+
+
+def once(names: Iterable[str]) -> list[str]:
+    """Each hashtag once, compared without case, as first written."""
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(name.casefold(), name)
+    return list(seen.values())
 
 
 def hashtag_problems(tags: list[str]) -> Iterator[str]:

@@ -27,7 +27,7 @@ from monthlypost.errors import Problem
 from monthlypost.markup import escape_markdown, fill, markdown_url
 from monthlypost.paths import without_controls
 from monthlypost.sources import Templates
-from monthlypost.video import embed_url, hashtag_name, thumbnail_url, watch_url
+from monthlypost.video import embed_url, hashtag_name, once, thumbnail_url, watch_url
 from monthlypost.workspace import DEFAULT_TEMPLATES
 
 
@@ -166,10 +166,7 @@ def _same(url: str) -> str:
 
 def merged_hashtags(campaign: Campaign, settings: Settings) -> list[str]:
     """The month's hashtags, then the workspace's, each once (compared without case)."""
-    seen: dict[str, str] = {}
-    for name in [*campaign.hashtags, *(hashtag_name(t) or t for t in settings.youtube.hashtags)]:
-        seen.setdefault(name.casefold(), name)
-    return list(seen.values())
+    return once([*campaign.hashtags, *(hashtag_name(t) or t for t in settings.youtube.hashtags)])
 
 
 def published(settings: Settings, campaign: Campaign) -> datetime.datetime:
