@@ -245,20 +245,24 @@ def test_two_builds_at_once_both_succeed(example):
     ]
 
 
-@pytest.mark.parametrize("planted", ["link", "pipe"])
+@pytest.mark.parametrize("planted", ["link", "pipe", "linked state folder"])
 def test_a_lock_file_planted_as_a_link_or_a_pipe_is_passed_over(example, tmp_path, planted):
-    (example / ".monthlypost").mkdir()
     target = tmp_path / "elsewhere.txt"
     target.write_text("mine")
+    if planted == "linked state folder":
+        (example / ".monthlypost").symlink_to(tmp_path)
+    else:
+        (example / ".monthlypost").mkdir()
     if planted == "link":
         (example / ".monthlypost/lock").symlink_to(target)
-    else:
+    elif planted == "pipe":
         os.mkfifo(example / ".monthlypost/lock")
     done = subprocess.run(
         [sys.executable, "-m", "monthlypost", "build"], cwd=example, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     assert target.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["elsewhere.txt", "workspace"])
 
 
 # --- post.html ------------------------------------------------------------------------------

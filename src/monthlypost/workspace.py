@@ -6,7 +6,7 @@ import datetime
 import os
 import re
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -143,7 +143,11 @@ class Workspace:
     def one_at_a_time(self, waiting: Callable[[int | None], None]) -> AbstractContextManager[None]:
         """While held, no other monthlypost command writes this workspace's outputs or state: one that
         would waits (``waiting`` says so first, with the process id of the one it waits for, if known)."""
-        return one_at_a_time(self.state / LOCK_NAME, waiting)
+        try:
+            state = self.state
+        except PathError:  # a linked .monthlypost/: no lock, as no template cache (what needs the state says so)
+            return nullcontext()
+        return one_at_a_time(state / LOCK_NAME, waiting)
 
     def dist(self, out: Path | None = None) -> Path:
         """Where months are built: dist/, or --out; never over the workspace's own files (SPEC §10)."""
