@@ -285,3 +285,27 @@ def test_http_links_in_the_settings_are_warnings_in_every_month(example):
         "monthlypost.toml: [links] website: 'http://www.livepainfreeprocess.com' is not https://; "
         "browsers and mail clients may flag it"
     ]
+
+
+@pytest.mark.parametrize(
+    ("char", "says"),
+    [
+        ("\u200b", "a zero-width space (U+200B), which shows as nothing"),
+        ("\u00ad", "a soft hyphen (U+00AD), which shows only where a line breaks"),
+        ("\u202e", "a right-to-left override (U+202E), which turns the text after it around"),
+    ],
+)
+def test_an_invisible_character_pasted_into_a_value_is_a_warning_that_says_where(example, char, says):
+    edit(example / TOPIC, '"Sitting compresses', f'"Sit{char}ting compresses')
+    result = run("build")
+    assert result.exit_code == 0
+    assert f"Warning: {TOPIC}: key_points: character 4 is {says};" in result.stderr
+
+
+def test_joiners_and_direction_marks_that_text_needs_are_no_warning(example):
+    hebrew_then_mark = "\u05e9\u05dc\u05d5\u05dd\u200f"  # a right-to-left mark after a Hebrew word
+    doctor = "👩\u200d⚕️"  # an emoji joined with a zero-width joiner
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # a zero-width non-joiner inside a word
+    edit(example / TOPIC, '"Sitting compresses', f'"{hebrew_then_mark} {doctor} {persian} Sitting compresses')
+    result = run("check")
+    assert result.exit_code == 0 and "Warning" not in result.stderr, result.stderr

@@ -58,6 +58,28 @@ def text_rule(value: str, lines: str = "one") -> Iterable[str]:
         yield "must be one line (it holds a line break)"
 
 
+# Characters that show as nothing or turn the text around, and that come with a copy and paste far more
+# often than on purpose. Not here: the joiners emoji and Persian need, the marks right-to-left text needs.
+INVISIBLE = {
+    "\u00ad": "a soft hyphen (U+00AD), which shows only where a line breaks",
+    "\u200b": "a zero-width space (U+200B), which shows as nothing",
+    "\u2060": "a word joiner (U+2060), which shows as nothing",
+    "\ufeff": "a zero-width no-break space (U+FEFF), which shows as nothing",
+    "\u202d": "a left-to-right override (U+202D), which turns the text after it around",
+    "\u202e": "a right-to-left override (U+202E), which turns the text after it around",
+}
+
+
+def invisible_rule(value: str) -> Iterable[str]:
+    if not value.isascii():
+        at = next((at for at, char in enumerate(value) if char in INVISIBLE), None)
+        if at is not None:
+            yield Warn(
+                f"character {at + 1} is {INVISIBLE[value[at]]}; such characters usually come with a copy and "
+                "paste: delete it unless you meant it"
+            )
+
+
 def _strings(value: Any) -> Iterable[str]:
     if isinstance(value, str):
         yield value
@@ -139,6 +161,8 @@ def read_table(cls: type[T], table: dict[str, Any], path: Path, problems: Proble
             record(text_findings, path, label, problems)
         else:
             record(field.metadata.get("rule", _no_rule)(value), path, label, problems)
+            hidden = dict.fromkeys(finding for text in _strings(value) for finding in invisible_rule(text))
+            record(hidden, path, label, problems)
         values[name] = value
     if problems.errors_since(before):
         return None
