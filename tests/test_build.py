@@ -339,6 +339,13 @@ def test_publish_date_and_slug_can_be_set(example):
     assert '<time datetime="2024-04-15">April 15, 2024</time>' in (example / OUT / "post.html").read_text()
 
 
+def test_post_html_has_one_top_level_heading_even_when_the_script_has_its_own(example):
+    edit(example / "campaigns/2024-04/script.md", "## So, Why", "# So, Why")
+    assert run("build", "2024-04").exit_code == 0
+    html = (example / "dist/2024-04/post.html").read_text()
+    assert html.count("<h1") == 1 and "<h2>So, Why Does Your Hip Pain Keep Coming Back?</h2>" in html
+
+
 # --- post.md -------------------------------------------------------------------------------
 
 

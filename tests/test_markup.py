@@ -146,3 +146,10 @@ def test_link_titles_and_addresses_in_post_md_carry_no_template_syntax_either():
     assert not re.search(r"\{[{%#]", markdown), markdown
     assert parser().render(markdown) == script.html()
     assert not re.search(r"\{[{%#]", markdown_url("https://x.example/{{h}}/{%i%}"))
+
+
+def test_a_scripts_top_level_headings_move_one_level_down_with_the_rest():
+    script = Script("# Top\n\n## Sub\n\n###### Six\n\nSetext\n===\n")
+    assert script.html() == "<h2>Top</h2>\n<h3>Sub</h3>\n<h6>Six</h6>\n<h2>Setext</h2>\n"
+    assert script.markdown().split("\n\n") == ["## Top", "### Sub", "###### Six", "## Setext"]
+    assert Script("## Sub\n").html() == "<h2>Sub</h2>\n"  # as written when there is no '#' heading

@@ -59,6 +59,8 @@ class Script:
         for token in tokens:
             if token.type == "inline" and token.children:
                 token.children = _safe(token.children, (token.map or (0, 0))[0] + 1, self.dropped)
+        if any(token.tag == "h1" for token in tokens if token.type == "heading_open"):
+            _demote_headings(tokens)
         self.tokens = tokens
         self.tree = SyntaxTreeNode(tokens)
         # The 1-based line where nesting reached markdown-it's limit (and text would be lost), if it did.
@@ -117,6 +119,14 @@ class Script:
 
     def markdown(self) -> str:
         return MarkdownWriter().blocks(self.blocks)
+
+
+def _demote_headings(tokens: list[Token]) -> None:
+    """Every heading one level down (# → ##, … ###### stays), when the script has a '#' one: the month's
+    title is the page's one top-level heading, and the script's own go below it in the same order."""
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
 
 
 def _safe(children: list[Token], line: int, dropped: list[Reference]) -> list[Token]:
