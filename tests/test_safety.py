@@ -583,6 +583,31 @@ def test_a_pipe_or_a_device_is_an_error_not_a_wait(built, tmp_path, name):
     assert world(tmp_path) == before
 
 
+FORGERY = "evil\x1b[31mRED\x1b]0;pwned\x07\nError: all is fine\u202e.txt"
+
+
+def test_a_file_name_can_neither_forge_a_line_nor_steer_the_terminal(built):
+    """A name holding a line break, escape sequences (colour, a window title) and a direction override."""
+    (built / "dist/2024-04" / FORGERY).write_text("planted")
+    edit(built / "campaigns/2024-04/topic.toml", "The back-burner", "The Back-burner")  # stale, to be rebuilt
+
+    result = run("build", "2024-04")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Error: dist/2024-04/evil\\x1b[31mRED\\x1b]0;pwned\\x07\\nError: all is fine\\u202e.txt: "
+        "not written by monthlypost; move it elsewhere, or rerun with --force to delete it",
+        "2024-04: not built",
+    ]
+
+
+def test_printable_escapes_what_steers_a_terminal_and_keeps_every_other_character():
+    from monthlypost.errors import printable
+
+    assert printable("a\tb\x00\x7f\x9b\u2066c") == "a\\tb\\x00\\x7f\\x9b\\u2066c"
+    assert printable("Café — 😀 \u05e9\u05dc\u05d5\u05dd ‹›") == "Café — 😀 \u05e9\u05dc\u05d5\u05dd ‹›"
+
+
 def test_the_corpus_is_large_enough():
     assert len(CASES) >= 60
 

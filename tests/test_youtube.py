@@ -152,6 +152,13 @@ def test_push_shows_the_diff(example, api):
     assert "+The back-burner reasons your hip pain keeps coming back" in result.stdout
 
 
+def test_the_diff_shows_what_youtube_holds_without_letting_it_steer_the_terminal(example, api):
+    api.videos[VIDEO]["description"] = "Old \x1b]0;pwned\x07description.\x1b[2J Call me!"
+    result = run("youtube", "push", "--dry-run")
+    assert "-Old \\x1b]0;pwned\\x07description.\\x1b[2J Call me!\n" in result.stdout
+    assert "\x1b" not in result.stdout
+
+
 def test_an_unchanged_description_sends_no_update(example, api):
     run("build")
     api.videos[VIDEO]["description"] = description(example)

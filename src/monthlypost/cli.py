@@ -92,6 +92,12 @@ def display_path(path: Path | str) -> str:
     return display_path(path)
 
 
+def printable(text: str) -> str:
+    from monthlypost.errors import printable
+
+    return printable(text)
+
+
 def report(problems: Iterable[Problem], seen: set[str] | None = None) -> None:
     """Print problems to stderr, each once (settings warnings recur for every month)."""
     seen = set() if seen is None else seen
@@ -480,9 +486,9 @@ def email_push(
     def done(result: Any) -> None:
         report(result.problems, state.reported)
         detail = f" ({result.detail})" if result.detail and result.status != "failed" else ""
-        line = EMAIL_LINES[result.status].format(provider=provider, detail=detail)
+        line = EMAIL_LINES[result.status].format(provider=provider, detail=printable(detail))
         if result.status == "failed" and result.detail:
-            line = result.detail
+            line = printable(result.detail)
         click.echo(f"{result.month}: {line}", err=result.status == "failed")
 
     ask = confirmer(yes, "update the draft", "Update the draft of {month}'s newsletter with these changes?")
@@ -526,7 +532,7 @@ def login(state: State, no_browser: bool, client_secrets: Path | None, port: int
         click.echo("(Could not read which channel this is; 'monthlypost youtube push --dry-run' will tell.)")
         return
     if title:
-        click.echo(f"YouTube channel: {title}")
+        click.echo(f"YouTube channel: {printable(title)}")
     else:
         click.echo("This Google account has no YouTube channel; log in with the channel's account.", err=True)
 
@@ -568,8 +574,9 @@ LINES = {
 
 
 def show_diff(diff: str) -> None:
-    """A unified diff, coloured at a terminal (click leaves the colours out anywhere else)."""
-    for line in diff.splitlines():
+    """A unified diff, coloured at a terminal (click leaves the colours out anywhere else); what YouTube
+    holds is shown printable, escape characters and all."""
+    for line in map(printable, diff.splitlines()):
         if line.startswith(("+++", "---")):
             click.secho(line, bold=True)
         elif line.startswith("@@"):

@@ -13,8 +13,20 @@ from typing import Literal, NamedTuple, Self
 Severity = Literal["error", "warning"]
 
 
+# Control characters, and the overrides that reorder the text after them: each printed as its escape.
+_ESCAPED = {code: repr(chr(code))[1:-1] for code in (*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F))}
+_ESCAPED |= {code: repr(chr(code))[1:-1] for code in range(0x2066, 0x206A)}
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on one line: a line break, a terminal's escape character or a direction
+    override shown as its escape (``\\n``, ``\\x1b``, ``\\u202e``). A file name, a server's reply or a
+    file's text can then neither forge a line of output nor steer the terminal."""
+    return text.translate(_ESCAPED)
+
+
 def display_path(path: Path | str) -> str:
-    """A path as the user would type it: relative to the current directory when under it.
+    """A path as the user would type it: relative to the current directory when under it, and printable.
 
     Compared as written first, so a symlink is shown where it is rather than where it leads.
     """
@@ -22,10 +34,10 @@ def display_path(path: Path | str) -> str:
     try:
         here = Path.cwd()
         if Path(os.path.abspath(path)).is_relative_to(os.path.abspath(here)):
-            return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(here)))
-        return str(path.resolve().relative_to(here.resolve()))
+            return printable(str(Path(os.path.abspath(path)).relative_to(os.path.abspath(here))))
+        return printable(str(path.resolve().relative_to(here.resolve())))
     except (ValueError, OSError, RuntimeError):  # elsewhere, or a symlink loop
-        return os.fspath(path)
+        return printable(os.fspath(path))
 
 
 class Problem(NamedTuple):
@@ -36,7 +48,8 @@ class Problem(NamedTuple):
     severity: Severity = "error"
 
     def __str__(self) -> str:
-        return f"{display_path(self.path)}: {self.message}" if self.path else self.message
+        message = printable(self.message)  # it may quote a file's text or a server's reply
+        return f"{display_path(self.path)}: {message}" if self.path else message
 
 
 class MonthlypostError(Exception):
