@@ -97,6 +97,11 @@ def test_list_shows_each_month_with_its_state(example):
     assert run("list").stdout.splitlines()[0] == "2024-04  stale      Why Your Hip Pain Keeps Coming Back"
 
 
+def test_list_shows_a_direction_override_in_a_title_as_its_escape(example):
+    edit(example / "campaigns/2024-04/topic.toml", "Why Your Hip", "Why \u202eYour Hip")
+    assert run("list").stdout == "2024-04  not built  Why \\u202eYour Hip Pain Keeps Coming Back\n"
+
+
 def test_list_with_no_months(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "monthlypost.toml", '[author]\nname = "Ana"\n')

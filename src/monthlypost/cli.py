@@ -303,7 +303,7 @@ def list_months(state: State) -> None:
     drafts = any(email for _, _, email, _ in rows)  # the email column only once a draft was pushed
     for month, shown, email, title in rows:
         column = f"  {'email ' + email if email else '':<18}" if drafts else ""
-        click.echo(f"{month}  {shown:<9}{column}  {title}")
+        click.echo(f"{month}  {shown:<9}{column}  {printable(title)}")  # a direction override turns no line
     if failed:
         raise SystemExit(1)
 
