@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from monthlypost.campaign import Campaign
 from monthlypost.config import Settings
 from monthlypost.errors import Problems
 from monthlypost.render import tidy
-from monthlypost.video import DESCRIPTION_MAX_BYTES, HASHTAGS_MAX, youtube_hashtags
+from monthlypost.video import DESCRIPTION_MAX_BYTES, HASHTAGS_MAX, hashtags_in, youtube_hashtags
 
 _ANGLES = str.maketrans({"<": "‹", ">": "›"})
 
@@ -55,7 +54,10 @@ def _check_hashtags(campaign: Campaign, settings: Settings, text: str, chosen: l
         return  # no hashtags of the user's, or a template of the workspace's own that leaves them out
     stray = next((tag for tag in above if tag.casefold() not in ours), None)
     if stray is not None:
-        holds = re.compile(rf"(?<!\S)#{re.escape(stray)}(?!\w)", re.IGNORECASE).search
+
+        def holds(value: str) -> bool:
+            return stray.casefold() in {tag.casefold() for tag in hashtags_in(value)}
+
         for path, key in _keys_holding(campaign, settings, holds)[:1]:
             shown, wanted = (" ".join(f"#{tag}" for tag in tags) for tags in (above, chosen[:3]))
             problems.warn(
