@@ -152,9 +152,14 @@ def use_provider(root, provider: str) -> None:
 
 EXPECTED = {
     "mailchimp": ('<a href="*|UNSUB|*"', "*|HTML:LIST_ADDRESS_HTML|*", "Unsubscribe: *|UNSUB|*", "*|LIST:ADDRESS|*"),
-    "kit": ('<a href="{{ unsubscribe_url }}"', None, "Unsubscribe: {{ unsubscribe_url }}", None),
+    "kit": (None, None, None, None),  # Kit's template carries the unsubscribe link, the newsletter none of its own
     "buttondown": ('<a href="{{ unsubscribe_url }}"', None, "Unsubscribe: {{ unsubscribe_url }}", None),
-    "mailerlite": ('<a href="{$unsubscribe}"', None, "Unsubscribe: {$unsubscribe}", None),
+    "mailerlite": (
+        '<a href="{$unsubscribe}"',
+        "{$account}<br>{$account_address}<br>{$account_country}",
+        "Unsubscribe: {$unsubscribe}",
+        "{$account}\n{$account_address}\n{$account_country}",
+    ),
     "brevo": ('<a href="{{ unsubscribe }}"', None, "Unsubscribe: {{ unsubscribe }}", None),
     "sendgrid": ('<a href="{{{unsubscribe}}}"', None, "Unsubscribe: {{{unsubscribe}}}", None),
     "mailjet": ('<a href="[[UNSUB_LINK_EN]]"', None, "Unsubscribe: [[UNSUB_LINK_EN]]", None),
@@ -178,15 +183,39 @@ def test_each_providers_merge_tags_in_the_html_and_the_text(example, provider):
     build_ok(example)
     html, text = built(example, "newsletter.html"), built(example, "newsletter.txt")
     unsubscribe_html, address_html, unsubscribe_text, address_text = EXPECTED[provider]
-    assert unsubscribe_html in html
-    assert unsubscribe_text in text
+    if unsubscribe_html is None:
+        assert ">Unsubscribe<" not in html and "Unsubscribe:" not in text
+    else:
+        assert unsubscribe_html in html
+        assert unsubscribe_text in text
+        assert unsubscribe_html in built(example, "newsletter.mjml")  # the MJML carries them too
     assert (address_html or "12 Elm Street<br>Springfield, OR 97477") in html
     assert (address_text or "12 Elm Street\nSpringfield, OR 97477") in text
-    source = built(example, "newsletter.mjml")
-    assert unsubscribe_html in source  # the MJML carries them too
 
 
-@pytest.mark.parametrize("provider", [p for p in EXPECTED if p != "mailchimp"])
+@pytest.mark.parametrize("template, carries", [("naked", True), ("classic", False), ("modern", False)])
+def test_buttondown_carries_the_unsubscribe_link_only_where_its_template_does_not(example, template, carries):
+    use_provider(example, "buttondown")
+    edit(example / "monthlypost.toml", 'provider = "buttondown"', f'provider = "buttondown"\ntemplate = "{template}"')
+    build_ok(example)
+    html, text = built(example, "newsletter.html"), built(example, "newsletter.txt")
+    assert ('<a href="{{ unsubscribe_url }}"' in html) is carries
+    assert ("Unsubscribe: {{ unsubscribe_url }}" in text) is carries
+
+
+@pytest.mark.parametrize("provider", ["mailchimp", "brevo", "generic"])
+def test_a_template_for_a_provider_that_has_none(example, provider):
+    use_provider(example, provider)
+    edit(example / "monthlypost.toml", f'provider = "{provider}"', f'provider = "{provider}"\ntemplate = "x"')
+    result = run("build")
+    assert result.exit_code == 1
+    assert (
+        "Error: monthlypost.toml: [email] template: only Kit and Buttondown put the newsletter in a template of "
+        f'theirs; with provider = "{provider}" remove it'
+    ) in result.stderr
+
+
+@pytest.mark.parametrize("provider", [p for p in EXPECTED if p not in ("mailchimp", "mailerlite")])
 def test_a_missing_postal_address_names_the_key(example, provider):
     edit(
         example / "monthlypost.toml",

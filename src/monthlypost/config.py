@@ -49,7 +49,13 @@ EMAIL_PROVIDERS: dict[str, MergeTags] = {
     "mailchimp": MergeTags("*|UNSUB|*", "*|HTML:LIST_ADDRESS_HTML|*", address_text="*|LIST:ADDRESS|*"),
     "kit": MergeTags("{{ unsubscribe_url }}", None),
     "buttondown": MergeTags("{{ unsubscribe_url }}", None),
-    "mailerlite": MergeTags("{$unsubscribe}", None),
+    # MailerLite adds its own footer to custom HTML that lacks its unsubscribe tag and the account's name, address
+    # and country tags; filled in from the account's company details (Account settings → Company profile).
+    "mailerlite": MergeTags(
+        "{$unsubscribe}",
+        "{$account}<br>{$account_address}<br>{$account_country}",
+        address_text="{$account}\n{$account_address}\n{$account_country}",
+    ),
     "brevo": MergeTags("{{ unsubscribe }}", None),
     "sendgrid": MergeTags("{{{unsubscribe}}}", None),
     "mailjet": MergeTags("[[UNSUB_LINK_EN]]", None),
@@ -57,6 +63,10 @@ EMAIL_PROVIDERS: dict[str, MergeTags] = {
     "generic": MergeTags(None, None),
 }
 SMTP_SECURITY = ("starttls", "ssl", "none")
+# The template a provider puts the newsletter in: Kit's by name (an HTML template the author makes once, see the
+# README), Buttondown's one of its own ("naked": none, the newsletter as it is; a Buttondown Plus feature).
+KIT_TEMPLATE = "monthlypost"
+BUTTONDOWN_TEMPLATES = ("naked", "classic", "modern", "plaintext")
 
 # --- Value rules -----------------------------------------------------------------
 
@@ -177,6 +187,7 @@ class Email:
     unsubscribe_url: str | None = field(default=None, metadata=rule(web_address))
     accent_color: str = field(default="#2a7ab0", metadata=rule(accent_color))
     utm: bool = False
+    template: str | None = field(default=None, metadata=rule(not_empty))  # Kit's template name, Buttondown's kind
     # last: the name shadows the builtin in this class's body (annotations here are evaluated)
     list: str | int | None = None  # for email push: the Mailchimp audience, the Brevo list, the MailerLite group
 
@@ -231,6 +242,21 @@ class Settings:
     def reply_to(self) -> str | None:
         return self.email.reply_to or self.from_address
 
+    @property
+    def mail_template(self) -> str | None:
+        """The provider's template the newsletter is put in: Kit's by name, Buttondown's kind; None elsewhere."""
+        if self.email.provider == "kit":
+            return self.email.template or KIT_TEMPLATE
+        if self.email.provider == "buttondown":
+            return self.email.template or "naked"
+        return None
+
+    @property
+    def unsubscribe_in_template(self) -> bool:
+        """Whether the provider's template carries the unsubscribe link, so the newsletter must not carry a second:
+        Kit's (an HTML template must hold one, Kit refuses it otherwise), and Buttondown's own but "naked"."""
+        return self.email.provider == "kit" or self.mail_template in BUTTONDOWN_TEMPLATES[1:]
+
     def resolve(self, relative: str) -> Path:
         """A path named in monthlypost.toml, relative to the workspace (~ is the home folder)."""
         path = Path(relative)
@@ -274,9 +300,26 @@ def read_settings(root: Path, source: bytes, problems: Problems) -> Settings | N
         if name in sections and cls is not dict
     }
     parts["links"] = read_links(sections.get("links", {}), path, problems)
+    if "email" in parts and parts["email"] is not None:
+        check_template(parts["email"], path, problems)
     if problems.errors_since(start):
         return None
     return Settings(root=root, **parts)
+
+
+def check_template(email: Email, path: Path, problems: Problems) -> None:
+    """[email] template: a Kit template's name, one of Buttondown's, and for no other provider."""
+    if email.template is None:
+        return
+    if email.provider == "buttondown" and email.template not in BUTTONDOWN_TEMPLATES:
+        listed = ", ".join(f'"{t}"' for t in BUTTONDOWN_TEMPLATES)
+        problems.error(path, f'[email] template: Buttondown\'s are {listed}, not "{email.template}"')
+    elif email.provider not in ("kit", "buttondown"):
+        problems.error(
+            path,
+            f"[email] template: only Kit and Buttondown put the newsletter in a template of theirs; "
+            f'with provider = "{email.provider}" remove it',
+        )
 
 
 def read_links(table: dict[str, Any], path: Path, problems: Problems) -> dict[str, str]:

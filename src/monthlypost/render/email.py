@@ -41,12 +41,17 @@ class Unsubscribe(NamedTuple):
 
 
 def provider_footer(settings: Settings, problems: Problems) -> dict[str, Any] | None:
-    """The unsubscribe link and postal address for the provider; a missing one is an error."""
+    """The unsubscribe link and postal address for the provider; a missing one is an error.
+
+    ``unsubscribe`` is None where the provider's template carries the link (Kit's; Buttondown's own), so
+    that the subscriber sees one unsubscribe link, not two."""
     provider = settings.email.provider
     tags = EMAIL_PROVIDERS[provider]
     ok = True
     href = tags.unsubscribe if tags.unsubscribe is not None else settings.email.unsubscribe_url
-    if href is None:
+    if settings.unsubscribe_in_template:
+        href = ""
+    elif href is None:
         problems.error(
             settings.path,
             f'[email] unsubscribe_url: required with provider = "{provider}"; '
@@ -73,7 +78,9 @@ def provider_footer(settings: Settings, problems: Problems) -> dict[str, Any] | 
             href=None if element else href,
             element=element,
             text=tags.unsubscribe_text or str(href),
-        ),
+        )
+        if href
+        else None,
         "address_html": Markup(address_html),
         "address_text": tags.address_text or tags.address or settings.author.postal_address,
     }
