@@ -493,8 +493,8 @@ def email_push(
 
     ask = confirmer(yes, "update the draft", "Update the draft of {month}'s newsletter with these changes?")
     results = push_drafts(state.workspace, chosen, dry_run, list(test_to), ask, show_diff, done)
-    if any(r.status == "failed" for r in results):
-        raise SystemExit(1)
+    if any(r.status == "failed" or any(p.severity == "error" for p in r.problems) for r in results):
+        raise SystemExit(1)  # a test the provider refused too: the draft is there, the test is not
 
 
 @cli.group()

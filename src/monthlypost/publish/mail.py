@@ -4,9 +4,17 @@ For each month: build it if stale (a month with errors is never pushed);
 then, if .monthlypost/email-drafts.json knows its draft, ask the provider
 what became of it: a draft that was sent or scheduled is never touched, one
 deleted in the provider's app is created anew, one that holds exactly what
-would be sent is left alone, and any other is updated in place after the
-change is shown and confirmed. A month with no draft yet gets one. The
-record keeps the draft's id and hashes of what was sent, never the API key.
+would be sent is left alone, and any other is updated in place (its content,
+never its audience) after the change is shown and confirmed. A month with no
+draft yet gets one. The record keeps the draft's id and hashes of what was
+sent, never the API key.
+
+One draft, whatever fails: before a create, the record says a push is
+making one (and how to know it in the provider); after the create, it holds
+the draft's id, written as soon as the provider gives one. A create whose
+answer never came (a timeout, a dropped connection, a gateway error, a kill)
+is followed, then or at the next push, by a look for the draft it may have
+made, and only a draft not found is made again.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import difflib
 import hashlib
 import json
 import os
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 from monthlypost.errors import MonthlypostError, Problem
 from monthlypost.paths import read_state, write_state
 from monthlypost.publish.http import KEY_VARIABLE, ProviderError
-from monthlypost.publish.providers import DRAFT, GONE, PROVIDERS, Draft, Provider, valid_id
+from monthlypost.publish.providers import DRAFT, PROVIDERS, Draft, Provider, Remote, valid_id
+from monthlypost.tables import INVISIBLE
 
 if TYPE_CHECKING:
     from monthlypost.build import Outcome
@@ -91,15 +101,32 @@ def provider_for(settings: Settings) -> Provider:
             f"{KEY_VARIABLE} is not set: export it with your {adapter.name} API key (made {adapter.key_help}); "
             "monthlypost reads the key from there only, never from a file",
         )
+    odd = key_problem(key)
+    if odd:
+        raise MonthlypostError.at(
+            None, f"{KEY_VARIABLE}: {odd}, which no API key holds; copy the key again from {adapter.name}"
+        )
     if adapter.audience and not settings.email.list:
         raise MonthlypostError.at(settings.path, f"[email] list: required for {adapter.name}: {adapter.audience}")
     return adapter.connect(key)
+
+
+def key_problem(key: str) -> str | None:
+    """What a pasted key holds that no key does (a zero-width space, a curly quote, a space), and where; never
+    the key itself."""
+    for at, char in enumerate(key, 1):
+        if not char.isascii() or not char.isprintable() or char.isspace():
+            named = INVISIBLE.get(char, "").split(",")[0]  # "a zero-width space (U+200B)"
+            described = named or f"{unicodedata.name(char, 'a control character')} (U+{ord(char):04X})"
+            return f"character {at} is {described}"
+    return None
 
 
 def draft_for(outcome: Outcome, settings: Settings) -> Draft:
     files = outcome.files
     manifest = outcome.manifest
     sender = settings.from_address or ""
+    reply = settings.email.reply_to
     return Draft(
         month=outcome.month,
         title=f"{outcome.month} · {manifest['title']}",
@@ -109,20 +136,24 @@ def draft_for(outcome: Outcome, settings: Settings) -> Draft:
         text=files["newsletter.txt"].decode("utf-8"),
         from_name=settings.from_name,
         from_address=sender,
-        reply_to=settings.reply_to or sender,
+        from_chosen=settings.email.from_address is not None,
+        reply_to=reply if reply and reply.lower() != sender.lower() else None,
         audience=None if settings.email.list is None else str(settings.email.list),
+        template=settings.mail_template,
     )
 
 
-def changes(old: dict[str, Any], draft: Draft) -> str:
-    """What an update changes: the subject, the preview text, and the plain text as a diff."""
+def changes(old: dict[str, Any], draft: Draft, elsewhere: list[str]) -> str:
+    """What an update changes: the subject, the preview text, the plain text as a diff, and anything else
+    (``elsewhere``: the sender, the template)."""
     lines = []
     for label, key, new in (("Subject", "subject", draft.subject), ("Preview text", "preheader", draft.preheader)):
         if old.get(key) != new:
             lines += [f"{label}: {old.get(key, '(unknown)')}", f"    now: {new}"]
+    lines += elsewhere
     if old.get("text") != draft.text:
         diff = difflib.unified_diff(
-            str(old.get("text", "")).splitlines(),
+            str(old.get("text") or "").splitlines(),
             draft.text.splitlines(),
             "in the draft now",
             "this build",
@@ -130,8 +161,18 @@ def changes(old: dict[str, Any], draft: Draft) -> str:
         )
         lines += list(diff)
     if not lines:
-        lines.append("Only the HTML or the sender changed; the text reads the same.")
+        lines.append("Only the HTML changed; the text reads the same.")
     return "\n".join(lines)
+
+
+def elsewhere(provider: Provider, draft: Draft, remote: Remote) -> list[str]:
+    """The sender's or template's changes an update makes, as the provider holds them now."""
+    lines = []
+    for label, new in provider.planned(draft, remote).items():
+        old = remote.shown.get(label)
+        if old is not None and old != new:
+            lines += [f"{label}: {old}", f"    now: {new}"]
+    return lines
 
 
 def push(
@@ -150,6 +191,7 @@ def push(
     provider = provider_for(settings)
     path = drafts_path(workspace.state)
     results: list[Result] = []
+    notes = provider_notes(settings)
 
     def finish(result: Result) -> None:
         results.append(result)
@@ -160,16 +202,53 @@ def push(
             if outcome.status == "failed":
                 finish(Result(outcome.month, "failed", list(outcome.problems), "not built, so nothing was sent"))
                 continue
-            warnings = list(outcome.problems)
+            warnings = [*notes, *outcome.problems]
             try:
                 result = push_month(workspace, provider, outcome, dry_run, test_to, confirm, say, path)
-            except ProviderError as err:
+            except MonthlypostError as err:  # the provider's refusal, or the record that could not be kept
                 result = Result(outcome.month, "failed", err.problems)
             result.problems[:0] = warnings
             finish(result)
     finally:
         provider.client.close()
     return results
+
+
+def provider_notes(settings: Settings) -> list[Problem]:
+    """What the settings ask that the provider cannot do."""
+    if (
+        settings.email.provider == "mailchimp"
+        and settings.email.reply_to
+        and settings.reply_to != settings.from_address
+    ):
+        return [
+            Problem(
+                settings.path,
+                "[email] reply_to: Mailchimp has one address, for sending and for replies: the draft is from "
+                f"{settings.from_address}, and replies go there too",
+                "warning",
+            )
+        ]
+    return []
+
+
+def recorded(path: Path, month: str, provider: str, name: str) -> dict[str, Any] | None:
+    """The month's record for this provider: an id (with what was sent), or a push that was making one."""
+    record = read_state(path).get(month)
+    if not isinstance(record, dict) or record.get("provider") != provider:
+        return None
+    if "id" in record:
+        if valid_id(record.get("id")) is None:
+            raise MonthlypostError.at(
+                path,
+                f"damaged: {month}'s draft id is not one {name} gives; remove {month}'s entry, "
+                "and push again to make a new draft",
+            )
+        return record
+    pending = record.get("pending")
+    if isinstance(pending, dict) and all(isinstance(v, str) for v in pending.values()) and "name" in pending:
+        return record
+    return None
 
 
 def push_month(
@@ -184,26 +263,31 @@ def push_month(
 ) -> Result:
     month = outcome.month
     settings = workspace.settings
+    name = settings.email.provider
     draft = draft_for(outcome, settings)
-    digest = draft_sha256(draft, settings.email.provider)
-    record = read_state(path).get(month)
-    if not isinstance(record, dict) or record.get("provider") != settings.email.provider:
-        record = None
-    elif valid_id(record.get("id")) is None:
-        raise MonthlypostError.at(
-            path,
-            f"damaged: {month}'s draft id is not one {provider.name} gives; remove {month}'s entry, "
-            "and push again to make a new draft",
-        )
+    digest = draft_sha256(draft, name)
+    record = recorded(path, month, name, provider.name)
+    notes: list[str] = []
+
+    if record is not None and "id" not in record:  # a push that was making the draft never heard back
+        found = provider.find(record["pending"])
+        if not found:
+            record = None
+        else:
+            record = {"provider": name, "id": found[0]}
+            notes.append(f"found the draft an earlier push made (id {found[0]}) but could not record")
+            notes += extra_drafts(provider, found)
+            if not dry_run:
+                remember_id(path, month, name, found[0])
 
     status = "created"
     if record is not None:
         known = str(record["id"])
-        remote = provider.state(known)
-        if remote == GONE:
+        remote = provider.read(known)
+        if remote is None:
             say(f"{month}: the draft was deleted in {provider.name}; making a new one")
             status = "recreated"
-        elif remote != DRAFT:
+        elif remote.state != DRAFT:
             return Result(
                 month,
                 "failed",
@@ -216,32 +300,136 @@ def push_month(
                 ],
             )
         elif record.get("sha256") == digest:
-            result = Result(month, "unchanged")
+            result = Result(month, "unchanged", detail="; ".join(notes))
             if test_to and not dry_run:
-                result.detail = send_test(provider, known, test_to)
+                tested(result, provider, known, test_to)
             return result
         else:
-            say(changes(record, draft))
+            say(changes(record, draft, elsewhere(provider, draft, remote)))
+            say(f"{month}: {provider.delivery(draft)}")
             if dry_run:
                 return Result(month, "would update")
             if not confirm(month):
                 return Result(month, "skipped")
-            provider.update(known, draft)
-            remember(path, month, known, draft, digest, settings.email.provider)
-            result = Result(month, "updated")
+            provider.update(known, draft, remote)
+            recorded_or_said(path, month, known, draft, digest, name, provider)
+            result = Result(month, "updated", detail="; ".join(notes))
             if test_to:
-                result.detail = send_test(provider, known, test_to)
+                tested(result, provider, known, test_to)
             return result
 
+    say(f"{month}: {provider.delivery(draft)}")
     if dry_run:
         say(f"{month}: would create a draft in {provider.name}: “{draft.subject}” – {draft.preheader}")
         return Result(month, "would create")
-    created = provider.create(draft)
-    remember(path, month, created, draft, digest, settings.email.provider)
-    result = Result(month, status, detail=f"id {created}")
+    created = create(provider, draft, path, month, name)
+    recorded_or_said(path, month, created.id, draft, digest, name, provider)
+    result = Result(month, status, detail="; ".join([f"id {created.id}", *created.notes]))
     if test_to:
-        result.detail += "; " + send_test(provider, created, test_to)
+        tested(result, provider, created.id, test_to)
     return result
+
+
+@dataclass
+class Created:
+    id: str
+    notes: list[str] = field(default_factory=list)
+
+
+def create(provider: Provider, draft: Draft, path: Path, month: str, name: str) -> Created:
+    """The new draft, made once: the push recorded first, the id as soon as there is one, and after a create
+    whose answer was lost, the draft looked for rather than made again."""
+    marker = provider.marker(draft)
+    try:
+        remember_pending(path, month, name, marker)
+    except MonthlypostError as err:
+        raise MonthlypostError(
+            [Problem(p.path, f"{p.message}; so nothing was sent to {provider.name}", p.severity) for p in err.problems]
+        ) from None
+    made: list[str] = []
+
+    def made_now(draft_id: str) -> None:
+        made.append(draft_id)
+        remember_id(path, month, name, draft_id)
+
+    try:
+        return Created(provider.create(draft, made_now))
+    except ProviderError as err:
+        if made:  # made and recorded; a later step (Mailchimp's content) failed
+            raise ProviderError(
+                f"{month}: the draft was made in {provider.name} (id {made[0]}), but then: {err}; push again to "
+                "finish it (it is recorded, so the same draft is updated)"
+            ) from None
+        if not err.ambiguous:
+            forget(path, month, name)
+            raise
+        try:
+            found = provider.find(marker)
+        except ProviderError as looking:
+            found, err = [], ProviderError(f"{err}; and looking for it failed too: {looking}")
+        if not found:
+            raise ProviderError(
+                f"{err}. monthlypost found no draft it made, and remembers that it tried: the next push looks "
+                f"for it again in {provider.name} before making one"
+            ) from None
+        return Created(
+            found[0], ["its answer was lost on the way, and monthlypost found it", *extra_drafts(provider, found)]
+        )
+
+
+def extra_drafts(provider: Provider, found: list[str]) -> list[str]:
+    if len(found) < 2:
+        return []
+    others = ", ".join(found[1:])
+    return [
+        f"{provider.name} holds {len(found)} such drafts: monthlypost keeps the newest; delete the others ({others})"
+    ]
+
+
+def tested(result: Result, provider: Provider, draft_id: str, addresses: list[str]) -> None:
+    """Have the provider send a test; a test that fails leaves the month's outcome as it is, said beside it."""
+    try:
+        said = send_test(provider, draft_id, addresses)
+    except ProviderError as err:
+        result.problems += err.problems
+        said = "no test was sent"
+    result.detail = "; ".join(filter(None, [result.detail, said]))
+
+
+def remember_pending(path: Path, month: str, provider: str, marker: dict[str, str]) -> None:
+    """Before a create: a push is making this month's draft, and how to know it in the provider."""
+    records = read_state(path)
+    records[month] = {"provider": provider, "pending": marker}
+    write_state(path, records)
+
+
+def remember_id(path: Path, month: str, provider: str, draft_id: str) -> None:
+    """The draft exists: its id, before anything else is done with it (its content not known to be set)."""
+    records = read_state(path)
+    records[month] = {"provider": provider, "id": draft_id}
+    write_state(path, records)
+
+
+def forget(path: Path, month: str, provider: str) -> None:
+    """A create the provider refused made nothing: no push is making a draft any more."""
+    records = read_state(path)
+    if isinstance(records.get(month), dict) and "pending" in records[month]:
+        del records[month]
+        write_state(path, records)
+
+
+def recorded_or_said(
+    path: Path, month: str, draft_id: str, draft: Draft, digest: str, provider: str, adapter: Provider
+) -> None:
+    try:
+        remember(path, month, draft_id, draft, digest, provider)
+    except MonthlypostError as err:
+        reason = "; ".join(p.message for p in err.problems)
+        raise MonthlypostError.at(
+            path,
+            f"{reason}: the draft is in {adapter.name} (id {draft_id}), but monthlypost could not record what it "
+            "holds; the next push compares it again",
+        ) from None
 
 
 def remember(path: Path, month: str, draft_id: str, draft: Draft, digest: str, provider: str) -> None:
