@@ -49,6 +49,11 @@ def sender(name: Any, address: Any) -> str:
     return f"{name} <{shown}>" if name else shown
 
 
+def with_reply_to(shown_from: str, reply_to: Any) -> dict[str, str]:
+    """The sender and where replies go (the sender, unless another address is set), as the diff shows them."""
+    return {"From": shown_from, "Reply-To": str(reply_to or shown_from)}
+
+
 @dataclass(frozen=True)
 class Draft:
     """What a month's email push sends: the newsletter, who it is from, and where it goes."""
@@ -154,6 +159,23 @@ class Provider:
         items = dig(data, *path)
         return items if isinstance(items, list) else []
 
+    def _named(
+        self,
+        path: str,
+        listed: str,
+        named: tuple[str, ...],
+        marker: dict[str, str],
+        keep: Callable[[Any], bool] = lambda item: True,
+    ) -> list[str]:
+        """The drafts in the provider's list at ``path`` (under ``listed``, newest first) whose name, at
+        ``named``, is the marker's, and that ``keep`` keeps."""
+        _, data = self.client.request("GET", path, doing="looking for the draft")
+        return [
+            found
+            for item in self._listed(data, listed)
+            if dig(item, *named) == marker["name"] and keep(item) and (found := valid_id(dig(item, "id")))
+        ]
+
 
 class Kit(Provider):
     """Kit (ConvertKit) API v4: broadcasts (developers.kit.com/v4, and Kit's PHP SDK, ConvertKitSDK-PHP).
@@ -240,14 +262,13 @@ class Kit(Provider):
             body["email_address"] = draft.from_address
         self.client.request("PUT", f"/v4/broadcasts/{draft_id}", body, self._explain(draft), doing="updating the draft")
 
-    def find(self, marker: dict[str, str]) -> list[str]:
-        _, data = self.client.request("GET", "/v4/broadcasts?per_page=500", doing="looking for the draft")
-        found = [
-            valid_id(item.get("id"))
-            for item in self._listed(data, "broadcasts")
-            if isinstance(item, dict) and item.get("description") == marker["name"] and not item.get("send_at")
-        ]
-        return sorted((i for i in found if i), key=lambda i: (len(i), i), reverse=True)
+    def find(self, marker: dict[str, str]) -> list[str]:  # a broadcast's own name is its description
+        found = self._named("/v4/broadcasts?per_page=500", "broadcasts", ("description",), marker, self._unsent)
+        return sorted(found, key=lambda i: (len(i), i), reverse=True)  # Kit's ids are numbers, newest highest
+
+    @staticmethod
+    def _unsent(broadcast: Any) -> bool:
+        return not dig(broadcast, "send_at")
 
     def delivery(self, draft: Draft) -> str:
         return f"Kit puts it in your email template '{draft.template}', which adds the one unsubscribe link under it"
@@ -423,16 +444,8 @@ class Mailchimp(Provider):
         self._content(draft_id, draft)
 
     def find(self, marker: dict[str, str]) -> list[str]:
-        _, data = self.client.request(
-            "GET",
-            "/3.0/campaigns?status=save&count=1000&sort_field=create_time&sort_dir=DESC",
-            doing="looking for the draft",
-        )
-        return [
-            found
-            for item in self._listed(data, "campaigns")
-            if dig(item, "settings", "title") == marker["name"] and (found := valid_id(dig(item, "id")))
-        ]
+        path = "/3.0/campaigns?status=save&count=1000&sort_field=create_time&sort_dir=DESC"
+        return self._named(path, "campaigns", ("settings", "title"), marker)
 
     def send_test(self, draft_id: str, addresses: list[str]) -> None:
         body = {"test_emails": addresses, "send_type": "html"}
@@ -497,27 +510,18 @@ class Brevo(Provider):
         if status == 404:
             return None
         state = DRAFT if self._read(data, "status") == "draft" else SENT
-        shown = {"From": sender(dig(data, "sender", "name"), dig(data, "sender", "email"))}
-        shown["Reply-To"] = str(dig(data, "replyTo") or shown["From"])
+        shown = with_reply_to(sender(dig(data, "sender", "name"), dig(data, "sender", "email")), dig(data, "replyTo"))
         return Remote(state, shown=shown)
 
     def planned(self, draft: Draft, remote: Remote) -> dict[str, str]:
-        planned = {"From": sender(draft.from_name, draft.from_address)}
-        planned["Reply-To"] = draft.reply_to or remote.shown.get("Reply-To", planned["From"])
-        return planned
+        return with_reply_to(sender(draft.from_name, draft.from_address), draft.reply_to)
 
     def update(self, draft_id: str, draft: Draft, remote: Remote) -> None:
         self.client.request("PUT", f"/v3/emailCampaigns/{draft_id}", self._content(draft), doing="updating the draft")
 
     def find(self, marker: dict[str, str]) -> list[str]:
-        _, data = self.client.request(
-            "GET", "/v3/emailCampaigns?type=classic&status=draft&limit=100&sort=desc", doing="looking for the draft"
-        )
-        return [
-            found
-            for item in self._listed(data, "campaigns")
-            if dig(item, "name") == marker["name"] and (found := valid_id(dig(item, "id")))
-        ]
+        path = "/v3/emailCampaigns?type=classic&status=draft&limit=100&sort=desc"
+        return self._named(path, "campaigns", ("name",), marker)
 
     def send_test(self, draft_id: str, addresses: list[str]) -> None:
         self.client.request(
@@ -588,28 +592,18 @@ class MailerLite(Provider):
         state = DRAFT if self._read(data, "data", "status") == "draft" else SENT
         emails = dig(data, "data", "emails")
         first = emails[0] if isinstance(emails, list) and emails else {}
-        shown = {"From": sender(dig(first, "from_name"), dig(first, "from"))}
-        shown["Reply-To"] = str(dig(first, "reply_to") or shown["From"])
+        shown = with_reply_to(sender(dig(first, "from_name"), dig(first, "from")), dig(first, "reply_to"))
         return Remote(state, shown=shown)
 
     def planned(self, draft: Draft, remote: Remote) -> dict[str, str]:
-        planned = {"From": sender(draft.from_name, draft.from_address)}
-        planned["Reply-To"] = draft.reply_to or remote.shown.get("Reply-To", planned["From"])
-        return planned
+        return with_reply_to(sender(draft.from_name, draft.from_address), draft.reply_to)
 
     def update(self, draft_id: str, draft: Draft, remote: Remote) -> None:
         body = {"name": draft.title, "emails": [self._email(draft)]}
         self.client.request("PUT", f"/api/campaigns/{draft_id}", body, self._explain(draft), doing="updating the draft")
 
     def find(self, marker: dict[str, str]) -> list[str]:
-        _, data = self.client.request(
-            "GET", "/api/campaigns?filter[status]=draft&limit=100", doing="looking for the draft"
-        )
-        return [
-            found
-            for item in self._listed(data, "data")
-            if dig(item, "name") == marker["name"] and (found := valid_id(dig(item, "id")))
-        ]
+        return self._named("/api/campaigns?filter[status]=draft&limit=100", "data", ("name",), marker)
 
     def delivery(self, draft: Draft) -> str:
         return (
