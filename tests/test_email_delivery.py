@@ -286,9 +286,9 @@ def test_a_create_whose_answer_is_lost_ends_with_one_recorded_draft(fake, exampl
 
 
 def test_a_create_answered_too_late_is_not_made_twice(fake, example, monkeypatch):
-    monkeypatch.setattr("monthlypost.publish.http.DEADLINE_SECONDS", 1)
+    monkeypatch.setattr("monthlypost.publish.http.DEADLINE_SECONDS", 2)
     served = fake("kit")
-    served.then_fail, served.late_seconds = ["late"], 2.5
+    served.then_fail, served.late_seconds = ["late"], 4  # stored at once, answered after the deadline
     result = push()
     assert result.exit_code == 0, result.output
     assert len(served.drafts) == 1 and records(example)["2024-04"]["id"] == next(iter(served.drafts))
