@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from monthlypost import __version__
 from monthlypost.errors import MonthlypostError, Problem, Problems
+from monthlypost.layout import CONFIG_NAME
 from monthlypost.outputs import MANIFEST, Folder, inspect, recover, replace, seal, sha256, temporary_folders
 from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles
-from monthlypost.workspace import CONFIG_NAME, Workspace
+from monthlypost.workspace import Workspace
 
 if TYPE_CHECKING:  # checking and rendering load only when a month is rendered, not to tell it is up to date
     from monthlypost.campaign import Campaign

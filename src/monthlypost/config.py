@@ -11,6 +11,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from monthlypost.colors import AA, WHITE, contrast
 from monthlypost.errors import Problems
+from monthlypost.layout import CONFIG_NAME
 from monthlypost.tables import (
     Warn,
     at_least,
@@ -26,7 +27,6 @@ from monthlypost.tables import (
     text_rule,
 )
 from monthlypost.video import hashtag_problems
-from monthlypost.workspace import CONFIG_NAME
 
 
 class MergeTags(NamedTuple):

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from monthlypost.errors import MonthlypostError
+from monthlypost.layout import DIST
 
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls. Lone surrogates (bytes that were not
 # text) are no text either, but are found apart: a character class that reaches them takes a millisecond to
@@ -242,7 +243,7 @@ def output_root(root: Path, out: Path | None, protected: dict[str, Path]) -> Pat
     the workspace itself.
     """
     if out is None:
-        dist = root / "dist"
+        dist = root / DIST
         if kind(dist) == "link":
             raise PathError.at(
                 dist, "is a symlink; monthlypost builds only into a real dist/ folder (--out DIR builds elsewhere)"

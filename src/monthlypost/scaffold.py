@@ -7,9 +7,10 @@ from pathlib import Path
 
 from monthlypost.campaign import SCRIPT_NAME, TOPIC_NAME, title_rule
 from monthlypost.errors import MonthlypostError
+from monthlypost.layout import CAMPAIGNS, CONFIG_NAME
 from monthlypost.tables import text_rule
 from monthlypost.video import PLACEHOLDER_ID
-from monthlypost.workspace import CAMPAIGNS, CONFIG_NAME, Workspace
+from monthlypost.workspace import Workspace
 
 SETTINGS_TEXT = """\
 # monthlypost settings for this workspace; the README describes every key.

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monthlypost.errors import MonthlypostError, Problem, Problems
+from monthlypost.layout import CAMPAIGNS, CONFIG_NAME, DEFAULT_TEMPLATES, LOCK_NAME, STATE
 from monthlypost.paths import (
     PathError,
     fail,
@@ -31,12 +32,6 @@ if TYPE_CHECKING:
 
     from monthlypost.config import Settings
 
-CONFIG_NAME = "monthlypost.toml"
-DEFAULT_TEMPLATES = Path(__file__).parent / "templates"  # shipped in the package
-CAMPAIGNS = "campaigns"
-DIST = "dist"
-STATE = ".monthlypost"
-LOCK_NAME = "lock"  # in STATE: held by the command writing the workspace's outputs or state
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _FOLDER = re.compile(r"([0-9]{4}-[0-9]{2})(?:-[A-Za-z0-9][A-Za-z0-9_-]*)?")
 

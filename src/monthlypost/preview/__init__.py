@@ -103,7 +103,7 @@ class Preview:
 
     def watched(self) -> Callable[[Any, str], bool]:
         """Which changed paths call for a rebuild: the month's folder, templates/ and monthlypost.toml."""
-        from monthlypost.workspace import CAMPAIGNS, CONFIG_NAME
+        from monthlypost.layout import CAMPAIGNS, CONFIG_NAME
 
         settings = str(self.root / CONFIG_NAME)
         campaigns = str(self.root / CAMPAIGNS)
@@ -123,7 +123,7 @@ class Preview:
         campaigns/ coming or going), campaigns/ (the month's folder coming or going), and templates/ and
         the month's folder with every folder in them. Folders linked from there are not followed and
         unreadable ones are passed over: nothing but the workspace's own files is watched."""
-        from monthlypost.workspace import CAMPAIGNS
+        from monthlypost.layout import CAMPAIGNS
 
         campaigns = self.root / CAMPAIGNS
         tops = [self.root / "templates"]

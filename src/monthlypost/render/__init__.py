@@ -24,11 +24,11 @@ from monthlypost.campaign import Campaign
 from monthlypost.colors import TINT, readable_on
 from monthlypost.config import Settings
 from monthlypost.errors import Problem
+from monthlypost.layout import DEFAULT_TEMPLATES
 from monthlypost.markup import escape_markdown, fill, markdown_url
 from monthlypost.paths import without_controls
 from monthlypost.sources import Templates
 from monthlypost.video import embed_url, hashtag_name, once, thumbnail_url, watch_url
-from monthlypost.workspace import DEFAULT_TEMPLATES
 
 
 class Loader(jinja2.BaseLoader):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from monthlypost.config import Settings
 from monthlypost.errors import StopAll, YouTubeError
+from monthlypost.layout import CAMPAIGNS, DIST
 from monthlypost.paths import PathError, kind, read_bytes, resolve, write_atomically
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ SCOPE = "https://www.googleapis.com/auth/youtube.force-ssl"
 TOKEN_VARIABLE = "MONTHLYPOST_YOUTUBE_TOKEN"
 LOGIN_TIMEOUT_SECONDS = 300
 RELOGIN = "run 'monthlypost youtube login' again"
-SHARED_FOLDERS = ("dist", "campaigns", "templates")  # published, or kept and shared with the months
+SHARED_FOLDERS = (DIST, CAMPAIGNS, "templates")  # published, or kept and shared with the months
 TESTING_EXPIRY = (
     "(while the OAuth app's publishing status is 'Testing', Google ends logins after 7 days; "
     "publish the app in the Google Cloud console to keep them)"
