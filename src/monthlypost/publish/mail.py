@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from monthlypost.errors import MonthlypostError, Problem
 from monthlypost.paths import read_state, write_state
+from monthlypost.publish.flow import CREATE, UNCHANGED, UPDATE, Channel, Confirm, Plan, Result, Say, publish
 from monthlypost.publish.http import KEY_VARIABLE, ProviderError
 from monthlypost.publish.providers import DRAFT, PROVIDERS, Draft, Provider, Remote, valid_id
 from monthlypost.tables import INVISIBLE
@@ -42,17 +43,6 @@ if TYPE_CHECKING:
 
 DRAFTS = "email-drafts.json"
 PASTE = "paste newsletter.html by hand instead (README: 'The newsletter')"
-
-Confirm = Callable[[str], bool]  # (month) → go ahead with the update?
-Say = Callable[[str], None]
-
-
-@dataclass
-class Result:
-    month: str
-    status: str  # created | updated | recreated | unchanged | would create | would update | skipped | failed
-    problems: list[Problem] = field(default_factory=list)
-    detail: str = ""
 
 
 def drafts_path(state: Path) -> Path:
@@ -175,6 +165,90 @@ def elsewhere(provider: Provider, draft: Draft, remote: Remote) -> list[str]:
     return lines
 
 
+class Newsletter(Channel):
+    """The month's newsletter as a draft in the mail provider: a channel of the publishing flow."""
+
+    name = "email"
+    words = {CREATE: "created", UPDATE: "updated"}
+
+    def __init__(self, workspace: Workspace, test_to: list[str]):
+        self.settings = workspace.settings
+        self.provider = provider_for(self.settings)
+        self.path = drafts_path(workspace.state)
+        self.test_to = test_to
+        self.notes = provider_notes(self.settings)
+
+    def close(self) -> None:
+        self.provider.client.close()
+
+    def plan(self, outcome: Outcome, say: Say) -> Plan:
+        provider, month = self.provider, outcome.month
+        name = self.settings.email.provider
+        draft = draft_for(outcome, self.settings)
+        record = recorded(self.path, month, name, provider.name)
+        notes: list[str] = []
+        if record is not None and "id" not in record:  # a push that was making the draft never heard back
+            found = provider.find(record["pending"])
+            record = {"provider": name, "id": found[0]} if found else None
+            if found:
+                notes.append(f"found the draft an earlier push made (id {found[0]}) but could not record")
+                notes += extra_drafts(provider, found)
+        base = {"draft": draft, "notes": notes, "adopted": bool(notes)}
+        delivery = f"{month}: {provider.delivery(draft)}"
+        if record is None:
+            return self._create(month, draft, delivery, {**base, "status": "created"})
+        known = str(record["id"])
+        remote = provider.read(known)
+        if remote is None:
+            say(f"{month}: the draft was deleted in {provider.name}; making a new one")
+            return self._create(month, draft, delivery, {**base, "status": "recreated"})
+        if remote.state != DRAFT:
+            raise MonthlypostError.at(
+                None,
+                f"{month}: {provider.name} says this email was sent or is scheduled, so monthlypost leaves it "
+                "alone; make the change in a new email there, or delete it there to push anew",
+            )
+        data = {**base, "id": known, "remote": remote}
+        if record.get("sha256") == draft_sha256(draft, name):
+            return Plan(month, UNCHANGED, problems=list(self.notes), data=data)
+        return Plan(
+            month,
+            UPDATE,
+            show=f"{changes(record, draft, elsewhere(provider, draft, remote))}\n{delivery}",
+            question=f"Update the draft of {month}'s newsletter with these changes?",
+            problems=list(self.notes),
+            data=data,
+        )
+
+    def _create(self, month: str, draft: Draft, delivery: str, data: dict[str, Any]) -> Plan:
+        dry = f"{month}: would create a draft in {self.provider.name}: “{draft.subject}” – {draft.preheader}"
+        return Plan(month, CREATE, show=delivery, dry=dry, problems=list(self.notes), data=data)
+
+    def write(self, plan: Plan) -> Result:
+        data, provider, month = plan.data, self.provider, plan.month
+        draft, name = data["draft"], self.settings.email.provider
+        digest = draft_sha256(draft, name)
+        if data["adopted"]:
+            remember_id(self.path, month, name, data["id"])
+        if plan.action == UPDATE:
+            provider.update(data["id"], draft, data["remote"])
+            recorded_or_said(self.path, month, data["id"], draft, digest, name, provider)
+            return Result(month, "updated", detail="; ".join(data["notes"]))
+        created = create(provider, draft, self.path, month, name)
+        data["id"] = created.id
+        recorded_or_said(self.path, month, created.id, draft, digest, name, provider)
+        return Result(month, data["status"], detail="; ".join([f"id {created.id}", *created.notes]))
+
+    def unchanged(self, plan: Plan, dry_run: bool) -> Result:
+        if plan.data["adopted"] and not dry_run:
+            remember_id(self.path, plan.month, self.settings.email.provider, plan.data["id"])
+        return Result(plan.month, "unchanged", list(plan.problems), "; ".join(plan.data["notes"]))
+
+    def finish(self, result: Result, plan: Plan, dry_run: bool) -> None:
+        if self.test_to and not dry_run and result.status in ("created", "recreated", "updated", "unchanged"):
+            tested(result, self.provider, plan.data["id"], self.test_to)
+
+
 def push(
     workspace: Workspace,
     months: list[str],
@@ -185,32 +259,7 @@ def push(
     done: Callable[[Result], None],
 ) -> list[Result]:
     """Put each month's newsletter into the provider as a draft; every month's outcome is its own."""
-    from monthlypost.build import build
-
-    settings = workspace.settings
-    provider = provider_for(settings)
-    path = drafts_path(workspace.state)
-    results: list[Result] = []
-    notes = provider_notes(settings)
-
-    def finish(result: Result) -> None:
-        results.append(result)
-        done(result)
-
-    try:
-        for outcome in build(workspace, months):
-            if outcome.status == "failed":
-                finish(Result(outcome.month, "failed", list(outcome.problems), "not built, so nothing was sent"))
-                continue
-            warnings = [*notes, *outcome.problems]
-            try:
-                result = push_month(workspace, provider, outcome, dry_run, test_to, confirm, say, path)
-            except MonthlypostError as err:  # the provider's refusal, or the record that could not be kept
-                result = Result(outcome.month, "failed", err.problems)
-            result.problems[:0] = warnings
-            finish(result)
-    finally:
-        provider.client.close()
+    results, _ = publish(workspace, months, Newsletter(workspace, test_to), dry_run, confirm, say, done)
     return results
 
 
@@ -249,85 +298,6 @@ def recorded(path: Path, month: str, provider: str, name: str) -> dict[str, Any]
     if isinstance(pending, dict) and all(isinstance(v, str) for v in pending.values()) and "name" in pending:
         return record
     return None
-
-
-def push_month(
-    workspace: Workspace,
-    provider: Provider,
-    outcome: Outcome,
-    dry_run: bool,
-    test_to: list[str],
-    confirm: Confirm,
-    say: Say,
-    path: Path,
-) -> Result:
-    month = outcome.month
-    settings = workspace.settings
-    name = settings.email.provider
-    draft = draft_for(outcome, settings)
-    digest = draft_sha256(draft, name)
-    record = recorded(path, month, name, provider.name)
-    notes: list[str] = []
-
-    if record is not None and "id" not in record:  # a push that was making the draft never heard back
-        found = provider.find(record["pending"])
-        if not found:
-            record = None
-        else:
-            record = {"provider": name, "id": found[0]}
-            notes.append(f"found the draft an earlier push made (id {found[0]}) but could not record")
-            notes += extra_drafts(provider, found)
-            if not dry_run:
-                remember_id(path, month, name, found[0])
-
-    status = "created"
-    if record is not None:
-        known = str(record["id"])
-        remote = provider.read(known)
-        if remote is None:
-            say(f"{month}: the draft was deleted in {provider.name}; making a new one")
-            status = "recreated"
-        elif remote.state != DRAFT:
-            return Result(
-                month,
-                "failed",
-                [
-                    Problem(
-                        None,
-                        f"{month}: {provider.name} says this email was sent or is scheduled, so monthlypost "
-                        "leaves it alone; make the change in a new email there, or delete it there to push anew",
-                    )
-                ],
-            )
-        elif record.get("sha256") == digest:
-            result = Result(month, "unchanged", detail="; ".join(notes))
-            if test_to and not dry_run:
-                tested(result, provider, known, test_to)
-            return result
-        else:
-            say(changes(record, draft, elsewhere(provider, draft, remote)))
-            say(f"{month}: {provider.delivery(draft)}")
-            if dry_run:
-                return Result(month, "would update")
-            if not confirm(month):
-                return Result(month, "skipped")
-            provider.update(known, draft, remote)
-            recorded_or_said(path, month, known, draft, digest, name, provider)
-            result = Result(month, "updated", detail="; ".join(notes))
-            if test_to:
-                tested(result, provider, known, test_to)
-            return result
-
-    say(f"{month}: {provider.delivery(draft)}")
-    if dry_run:
-        say(f"{month}: would create a draft in {provider.name}: “{draft.subject}” – {draft.preheader}")
-        return Result(month, "would create")
-    created = create(provider, draft, path, month, name)
-    recorded_or_said(path, month, created.id, draft, digest, name, provider)
-    result = Result(month, status, detail="; ".join([f"id {created.id}", *created.notes]))
-    if test_to:
-        tested(result, provider, created.id, test_to)
-    return result
 
 
 @dataclass
