@@ -17,6 +17,8 @@ from click.testing import CliRunner, Result
 
 from monthlypost.cli import cli
 
+from .wordpress import wordpress, wordpress_site  # noqa: F401 - fixtures: a real WordPress on 127.0.0.1
+
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # The months whose outputs are kept in tests/golden/NAME/: the example month, and a month in

@@ -63,6 +63,7 @@ EMAIL_PROVIDERS: dict[str, MergeTags] = {
     "generic": MergeTags(None, None),
 }
 SMTP_SECURITY = ("starttls", "ssl", "none")
+BLOG_PLATFORMS = ("wordpress", "ghost")
 # The template a provider puts the newsletter in: Kit's by name (an HTML template the author makes once, see the
 # README), Buttondown's one of its own ("naked": none, the newsletter as it is; a Buttondown Plus feature).
 KIT_TEMPLATE = "monthlypost"
@@ -97,6 +98,18 @@ def web_address(url: str) -> Iterable[str]:
         yield Warn(f"'{url}' is not https://; browsers and mail clients may flag it")
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def api_address(url: str) -> Iterable[str]:
+    """A service's address that a password or key is sent to: https://, or http:// on this machine only."""
+    parts = split_url(url)
+    if not _URL.fullmatch(url) and not (parts and parts.hostname in LOOPBACK) or parts is None or not parts.hostname:
+        yield f"'{url}' is not an absolute web address (https://…)"
+    elif parts.scheme != "https" and parts.hostname not in LOOPBACK:
+        yield f"'{url}' is not https://, so your password or key would cross the network unencrypted; use https://"
+
+
 def accent_color(color: str) -> Iterable[str]:
     if not _COLOR.fullmatch(color):
         yield f"'{color}' is not a colour like #2a7ab0"
@@ -124,6 +137,12 @@ def time_zone(name: str) -> Iterable[str]:
 def email_address(value: str) -> Iterable[str]:
     if not EMAIL_ADDRESS.fullmatch(value):
         yield f"'{value}' is not an email address"
+
+
+def categories(names: list[str]) -> Iterable[str]:
+    for name in names:
+        if not name.strip():
+            yield "a category's name must not be empty"
 
 
 def port_number(value: int) -> Iterable[str]:
@@ -167,6 +186,9 @@ class Blog:
     """[blog]: where the posts are published."""
 
     url: str | None = field(default=None, metadata=rule(blog_url))
+    platform: str | None = field(default=None, metadata=rule(one_of(BLOG_PLATFORMS)))  # for blog push
+    api_url: str | None = field(default=None, metadata=rule(api_address))  # the site's root, for blog push
+    categories: list[str] = field(default_factory=list, metadata=rule(categories))  # WordPress's, by name
 
     def post_url(self, slug: str, month: str) -> str | None:
         if self.url is None:

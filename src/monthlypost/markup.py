@@ -7,6 +7,8 @@ made into links at all: their text stays, as text (an image's alt text).
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import textwrap
 from collections.abc import Callable
@@ -119,6 +121,11 @@ class Script:
 
     def markdown(self) -> str:
         return MarkdownWriter().blocks(self.blocks)
+
+    def wordpress(self, rewrite: Rewrite, media_id: Callable[[str], int | None]) -> list[str]:
+        """The script as WordPress blocks (their markup, one string a block); ``media_id`` gives an image's id
+        in the site's media library, by its address as the script writes it."""
+        return BlockWriter(rewrite, media_id).blocks(self.blocks)
 
 
 def _demote_headings(tokens: list[Token]) -> None:
@@ -383,6 +390,114 @@ class MarkdownWriter(TextWriter):
 
     def rule(self) -> str:
         return "---"
+
+
+def wp_block(name: str, inner: str, attrs: dict[str, object] | None = None) -> str:
+    """One block in WordPress's serialized form: its markup between comments naming it (and its attributes,
+    as JSON written the way the block editor writes it)."""
+    shown = ""
+    if attrs:
+        data = json.dumps(attrs, separators=(",", ":"), ensure_ascii=False)
+        for char, escaped in (("--", "\\u002d\\u002d"), ("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+            data = data.replace(char, escaped)
+        shown = " " + data
+    return f"<!-- wp:{name}{shown} -->\n{inner}\n<!-- /wp:{name} -->"
+
+
+def wp_inner(tag: str, blocks: list[str], attributes: str = "") -> str:
+    """A block's element holding inner blocks, as the editor writes it: ``<ul><!-- wp:… -->…</ul>``."""
+    return f"<{tag}{attributes}>" + "\n\n".join(blocks) + f"</{tag}>"
+
+
+class BlockWriter:
+    """WordPress blocks from the parsed script, as WordPress's block editor saves them (checked against its
+    editor in tests/test_blog_wordpress.py): paragraphs, headings, lists of list items, quotes, code, rules and
+    images each their native block, so the post opens in the editor as blocks rather than one Classic block.
+    A list holding what a list item cannot (code, a quote) is kept whole as a Custom HTML block."""
+
+    def __init__(self, rewrite: Rewrite, media_id: Callable[[str], int | None]):
+        self.rewrite = rewrite
+        self.media_id = media_id
+
+    def blocks(self, nodes: list[SyntaxTreeNode]) -> list[str]:
+        return [self.block(node) for node in nodes]
+
+    def block(self, node: SyntaxTreeNode) -> str:
+        kind = node.type
+        if kind == "paragraph":
+            image = self._sole_image(node)
+            return self.image(image) if image is not None else wp_block("paragraph", f"<p>{self.inline(node)}</p>")
+        if kind == "heading":
+            level = int(node.tag[1])
+            return wp_block(
+                "heading", f"<h{level}>{self.inline(node)}</h{level}>", None if level == 2 else {"level": level}
+            )
+        if kind in ("bullet_list", "ordered_list"):
+            return self.listing(node)
+        if kind == "blockquote":
+            return wp_block("quote", wp_inner("blockquote", self.blocks(node.children), ' class="wp-block-quote"'))
+        if kind in ("code_block", "fence"):
+            code = html.escape(node.content.rstrip("\n"), quote=False)
+            return wp_block("code", f'<pre class="wp-block-code"><code>{code}</code></pre>')
+        if kind == "hr":
+            return wp_block("separator", '<hr class="wp-block-separator has-alpha-channel-opacity"/>')
+        raise AssertionError(f"unexpected Markdown block {kind}")
+
+    def listing(self, node: SyntaxTreeNode) -> str:
+        if any(
+            child.type not in ("paragraph", "bullet_list", "ordered_list")
+            for item in node.children
+            for child in item.children
+        ):
+            return wp_block("html", self._html(node.to_tokens()).strip())
+        ordered = node.type == "ordered_list"
+        start = int(node.attrs.get("start", 1))
+        attrs: dict[str, object] = {"ordered": True} if ordered else {}
+        if ordered and start != 1:
+            attrs["start"] = start
+        items = []
+        for item in node.children:
+            texts = [self.inline(child) for child in item.children if child.type == "paragraph"]
+            nested = [self.listing(child) for child in item.children if child.type != "paragraph"]
+            items.append(wp_block("list-item", f"<li>{'<br><br>'.join(texts)}{''.join(nested)}</li>"))
+        tag = "ol" if ordered else "ul"
+        return wp_block(
+            "list", wp_inner(tag, items, f' start="{start}"' if ordered and start != 1 else ""), attrs or None
+        )
+
+    def image(self, node: SyntaxTreeNode) -> str:
+        written = str(node.attrs["src"])
+        src = html.escape(self.rewrite("image", written))
+        alt = html.escape(_plain(node))
+        title = node.attrs.get("title")
+        shown = f' title="{html.escape(str(title))}"' if title else ""
+        media = self.media_id(written)
+        attrs: dict[str, object] = {"sizeSlug": "full", "linkDestination": "none"}
+        if media is not None:
+            attrs = {"id": media, **attrs}
+        css = f' class="wp-image-{media}"' if media is not None else ""
+        return wp_block(
+            "image",
+            f'<figure class="wp-block-image size-full"><img src="{src}" alt="{alt}"{css}{shown}/></figure>',
+            attrs,
+        )
+
+    def inline(self, node: SyntaxTreeNode) -> str:
+        inline = node.children[0]
+        assert inline.token is not None
+        return self._html(inline.token.children or [], inline=True)
+
+    def _html(self, tokens: list[Token], inline: bool = False) -> str:
+        md = parser()
+        tokens = _rewritten(tokens, self.rewrite)
+        if inline:
+            return md.renderer.renderInline(tokens, md.options, {})
+        return md.renderer.render(tokens, md.options, {})
+
+    @staticmethod
+    def _sole_image(node: SyntaxTreeNode) -> SyntaxTreeNode | None:
+        inline = node.children[0]
+        return inline.children[0] if len(inline.children) == 1 and inline.children[0].type == "image" else None
 
 
 _URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "{": "%7B", "}": "%7D"}

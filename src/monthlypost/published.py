@@ -2,7 +2,9 @@
 
 ``youtube-pushed.json``: for each month, the video and the hash of the
 description last put on it, so ``list`` can say "pushed" without asking
-YouTube. Light on imports: ``list`` reads it (once) for all the months.
+YouTube. ``blog-posts.json``: each month's post on the site, as blog push
+last left or found it. Light on imports: ``list`` reads them (once) for all
+the months.
 """
 
 from __future__ import annotations
@@ -26,6 +28,26 @@ def pushed_path(state: Path) -> Path:
     return state / "youtube-pushed.json"
 
 
+def posts_path(state: Path) -> Path:
+    return state / "blog-posts.json"
+
+
+POST_WORDS = {"publish": "live", "published": "live", "future": "scheduled", "sent": "live"}
+
+
+def post_state(record: Any, manifest: dict[str, Any] | None) -> str | None:
+    """For `list`: the post's state on the site ('draft', 'live', 'scheduled'…), and whether it was edited there
+    since the last push, or holds an older build than this one."""
+    if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("status"), str):
+        return None
+    shown = POST_WORDS.get(record["status"], record["status"])
+    if record.get("edited_on_site"):
+        shown += ", edited on the site"
+    elif manifest is not None and record.get("built") != manifest.get("inputs_sha256"):
+        shown += ", older"
+    return shown
+
+
 def record_pushed(state: Path, month: str, video_id: str, description: str) -> None:
     path = pushed_path(state)
     pushed = read_state(path)
@@ -47,6 +69,15 @@ class Published:
         return read_state(pushed_path(self.workspace.state))  # damaged: said for each month
 
     @cached_property
+    def posts(self) -> dict[str, Any]:
+        from monthlypost.errors import MonthlypostError
+
+        try:
+            return read_state(posts_path(self.workspace.state))
+        except MonthlypostError:  # blog push says what is wrong with it; list leaves the column empty
+            return {}
+
+    @cached_property
     def drafts(self) -> dict[str, Any]:
         from monthlypost.errors import MonthlypostError
         from monthlypost.publish.mail import drafts_path
@@ -56,18 +87,20 @@ class Published:
         except MonthlypostError:  # email push says what is wrong with it; list leaves the column empty
             return {}
 
-    def month(self, month: str) -> tuple[str, str | None]:
-        """build.state(), or 'pushed' when the month is built and its description is the one on the video; and
-        the draft in the mail provider: 'draft' (this build's), 'draft, older', or None (none pushed)."""
+    def month(self, month: str) -> tuple[str, str | None, str | None]:
+        """build.state(), or 'pushed' when the month is built and its description is the one on the video; the
+        draft in the mail provider: 'draft' (this build's), 'draft, older', or None (none pushed); and the post
+        on the site: 'draft', 'live', 'scheduled'…, with ', edited on the site' or ', older' where so, or None."""
         from monthlypost.build import state
         from monthlypost.publish.mail import draft_state
 
         built, folder = state(self.workspace, month)
         manifest = folder.manifest
         email = draft_state(self.drafts.get(month), folder.files, manifest) if manifest else None
+        post = post_state(self.posts.get(month), manifest)
         if built == "built" and manifest is not None and "youtube.txt" in folder.files:
             description = folder.files["youtube.txt"].decode("utf-8").rstrip("\n")
             entry = {"video_id": str(manifest.get("video_id")), "description_sha256": sha256(description)}
             if self.pushed.get(month) == entry:
-                return "pushed", email
-        return built, email
+                return "pushed", email, post
+        return built, email, post

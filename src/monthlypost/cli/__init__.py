@@ -6,7 +6,7 @@ commands share. Only click is imported here; each command imports what it uses, 
 list stay as quick as Python starting up (benchmarks/run.py).
 """
 
-from monthlypost.cli import email, making, previewing, youtube  # noqa: F401 - each registers its commands
+from monthlypost.cli import blog, email, making, previewing, youtube  # noqa: F401 - each registers its commands
 from monthlypost.cli.base import cli
 
 __all__ = ["cli"]

@@ -269,3 +269,18 @@ def show_diff(diff: str) -> None:
             click.secho(line, fg="cyan")
         else:
             click.secho(line, fg={"+": "green", "-": "red"}.get(line[:1]))
+
+
+def result_printer(state: State, lines: dict[str, str], **words: str) -> Callable[[Any], None]:
+    """Print a publishing flow's month the moment it is known: its problems, then its line, from ``lines``
+    (by status; {detail} and ``words`` filled in). A failure's own detail replaces its line."""
+
+    def done(result: Any) -> None:
+        report(result.problems, state.reported)
+        detail = f" ({result.detail})" if result.detail and result.status != "failed" else ""
+        line = lines.get(result.status, result.status).format(detail=printable(detail), **words)
+        if result.status == "failed" and result.detail:
+            line = printable(result.detail)
+        click.echo(f"{result.month}: {line}", err=result.status in ("failed", "changed"))
+
+    return done

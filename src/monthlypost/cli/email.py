@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,8 +15,7 @@ from monthlypost.cli.base import (
     email_addresses,
     months_arguments,
     one_at_a_time,
-    printable,
-    report,
+    result_printer,
     selected,
     show_diff,
 )
@@ -106,14 +105,7 @@ def email_push(
     adapter = PROVIDERS.get(state.workspace.settings.email.provider)
     provider = adapter.name if adapter else state.workspace.settings.email.provider
 
-    def done(result: Any) -> None:
-        report(result.problems, state.reported)
-        detail = f" ({result.detail})" if result.detail and result.status != "failed" else ""
-        line = EMAIL_LINES[result.status].format(provider=provider, detail=printable(detail))
-        if result.status == "failed" and result.detail:
-            line = printable(result.detail)
-        click.echo(f"{result.month}: {line}", err=result.status == "failed")
-
+    done = result_printer(state, EMAIL_LINES, provider=provider)
     ask = confirmer(yes, "update the draft")
     results = push_drafts(state.workspace, chosen, dry_run, list(test_to), ask, show_diff, done)
     if any(r.failed for r in results):  # a test the provider refused too: the draft is there, the test is not

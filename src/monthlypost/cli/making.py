@@ -78,14 +78,16 @@ def list_months(state: State) -> None:
     for month, folder in months.items():
         title = peek_title(folder) or f"(no title: run 'monthlypost check {month}')"
         try:
-            shown, email = published.month(month)
+            shown, email, post = published.month(month)
         except MonthlypostError as err:
             report(err.problems, state.reported)
-            shown, email, failed = "unknown", None, True
-        rows.append((month, shown, email, title))
-    drafts = any(email for _, _, email, _ in rows)  # the email column only once a draft was pushed
-    for month, shown, email, title in rows:
+            shown, email, post, failed = "unknown", None, None, True
+        rows.append((month, shown, email, post, title))
+    drafts = any(row[2] for row in rows)  # the email column only once a draft was pushed
+    posts = any(row[3] for row in rows)  # the post column only once a post was pushed
+    for month, shown, email, post, title in rows:
         column = f"  {'email ' + email if email else '':<18}" if drafts else ""
+        column += f"  {'post ' + post if post else '':<31}" if posts else ""
         click.echo(f"{month}  {shown:<9}{column}  {printable(title)}")  # a direction override turns no line
     if failed:
         raise SystemExit(1)

@@ -90,7 +90,7 @@ class Client:
         name: str,
         origin: str,
         headers: dict[str, str],
-        auth: tuple[str, str] | None = None,
+        auth: Any = None,
         secrets: tuple[str, ...] = (),
     ):
         import requests
@@ -99,7 +99,7 @@ class Client:
 
         self.name = name
         self.origin = origin.rstrip("/")
-        self.secrets = tuple(s for s in secrets if s)
+        self.secrets = [s for s in secrets if s]  # a token made per request (Ghost's) is added as it is made
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "monthlypost", **headers})
         self.session.auth = auth
@@ -122,9 +122,11 @@ class Client:
         explain: Callable[[int, Any], str | None] | None = None,
         missing: bool = False,
         doing: str = "",
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> tuple[int, Any]:
         """(status, decoded JSON, or the text, or None) for a 2xx answer, and for a 404 when ``missing``;
-        anything else is a ProviderError. ``doing`` says what the request is for, in messages."""
+        anything else is a ProviderError. ``doing`` says what the request is for, in messages. With
+        ``files``, the body is multipart form data: the files, and ``body``'s fields beside them."""
         import requests
 
         doing = doing or ("reading from its API" if method in READS else "writing to its API")
@@ -133,7 +135,7 @@ class Client:
         for attempt in range(RETRIES + 1):
             last = attempt == RETRIES
             try:
-                response = self._send(method, url, body)
+                response = self._send(method, url, body, files)
             except _Late:
                 raise ProviderError(
                     self.redact(
@@ -178,17 +180,18 @@ class Client:
             raise ProviderError(self.redact(message), status, data, ambiguous) from None
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
-    def _send(self, method: str, url: str, body: Any) -> Any:
+    def _send(self, method: str, url: str, body: Any, files: dict[str, tuple[str, bytes, str]] | None = None) -> Any:
         """One request, its answer read whole within DEADLINE_SECONDS, or _Late. Sent from a thread of its own,
         so a server dripping its answer cannot hold it longer: requests' timeouts apply to each read only."""
         box: dict[str, Any] = {}
 
         def work() -> None:
             try:
+                payload = {"files": files, "data": body} if files else {"json": body}
                 box["answer"] = self.session.request(
                     method,
                     url,
-                    json=body,
+                    **payload,
                     timeout=(min(CONNECT_SECONDS, DEADLINE_SECONDS), DEADLINE_SECONDS),
                     allow_redirects=False,
                 )

@@ -23,7 +23,6 @@ import difflib
 import hashlib
 import json
 import os
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 from monthlypost.errors import MonthlypostError, Problem
 from monthlypost.paths import read_state, write_state
+from monthlypost.publish import secret_problem, valid_id
 from monthlypost.publish.flow import CREATE, UNCHANGED, UPDATE, Channel, Confirm, Plan, Result, Say, publish
 from monthlypost.publish.http import KEY_VARIABLE, ProviderError
-from monthlypost.publish.providers import DRAFT, PROVIDERS, Draft, Provider, Remote, valid_id
-from monthlypost.tables import INVISIBLE
+from monthlypost.publish.providers import DRAFT, PROVIDERS, Draft, Provider, Remote
 
 if TYPE_CHECKING:
     from monthlypost.build import Outcome
@@ -91,7 +90,7 @@ def provider_for(settings: Settings) -> Provider:
             f"{KEY_VARIABLE} is not set: export it with your {adapter.name} API key (made {adapter.key_help}); "
             "monthlypost reads the key from there only, never from a file",
         )
-    odd = key_problem(key)
+    odd = secret_problem(key)
     if odd:
         raise MonthlypostError.at(
             None, f"{KEY_VARIABLE}: {odd}, which no API key holds; copy the key again from {adapter.name}"
@@ -99,17 +98,6 @@ def provider_for(settings: Settings) -> Provider:
     if adapter.audience and not settings.email.list:
         raise MonthlypostError.at(settings.path, f"[email] list: required for {adapter.name}: {adapter.audience}")
     return adapter.connect(key)
-
-
-def key_problem(key: str) -> str | None:
-    """What a pasted key holds that no key does (a zero-width space, a curly quote, a space), and where; never
-    the key itself."""
-    for at, char in enumerate(key, 1):
-        if not char.isascii() or not char.isprintable() or char.isspace():
-            named = INVISIBLE.get(char, "").split(",")[0]  # "a zero-width space (U+200B)"
-            described = named or f"{unicodedata.name(char, 'a control character')} (U+{ord(char):04X})"
-            return f"character {at} is {described}"
-    return None
 
 
 def draft_for(outcome: Outcome, settings: Settings) -> Draft:

@@ -19,25 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from monthlypost.publish import dig, valid_id
 from monthlypost.publish.http import Client, ProviderError, api_origin, provider_message
 
 DRAFT, SENT = "draft", "sent or scheduled"
-_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")  # every provider's ids; nothing that could change a request's path
 _BODY = re.compile(r"<body\b[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
-
-
-def valid_id(value: Any) -> str | None:
-    """``value`` as a draft's id, or None if it is not one (a path, say, from a hand-edited record)."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    return str(value) if _ID.fullmatch(str(value)) else None
-
-
-def dig(data: Any, *keys: str) -> Any:
-    """data[key][key]…, or None where an answer is not the shape its reference gives."""
-    for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
 
 
 def sha256(text: str) -> str:

@@ -1,0 +1,457 @@
+"""blog push and restore (SPEC §11): the month's post on the author's WordPress or Ghost site, as a draft,
+images and all; a channel of the publishing flow.
+
+A new post is a draft. An update never sends the post's status, so a live
+post stays live; it needs the diff and a yes when the post is live or was
+edited on the site since monthlypost's last push, and whatever it replaces
+is backed up first under .monthlypost/blog-backups/, for ``blog restore``.
+The post's id, the hash of what was sent, and when the site last changed it
+are kept in .monthlypost/blog-posts.json: nothing changed, nothing is sent;
+a post deleted on the site is made anew. Each image is uploaded once (by
+the hash of its bytes). A slug another post has is an error before anything
+is written; so is a category the site lacks (tags are made when missing).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import difflib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from monthlypost.errors import MonthlypostError, Problem, Problems
+from monthlypost.paths import read_bytes, read_state, state_folder, write_state
+from monthlypost.publish import secret_problem, valid_id
+from monthlypost.publish.blog.site import Held, Image, Media, Post, Site
+from monthlypost.publish.flow import CREATE, UNCHANGED, UPDATE, Channel, Confirm, Plan, Result, Say, carry_out, publish
+from monthlypost.publish.http import Client, ProviderError
+from monthlypost.published import posts_path
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from monthlypost.build import Outcome
+    from monthlypost.config import Settings
+    from monthlypost.workspace import Workspace
+
+BACKUPS = "blog-backups"
+USER_VARIABLE = "MONTHLYPOST_BLOG_USER"
+PASSWORD_VARIABLE = "MONTHLYPOST_BLOG_PASSWORD"
+KEY_VARIABLE = "MONTHLYPOST_BLOG_API_KEY"
+
+
+# --- Connecting ------------------------------------------------------------------------------------------
+
+
+def connect(settings: Settings) -> Site:
+    """The site's adapter, its credentials from the environment; whatever is missing, said."""
+    blog = settings.blog
+    if blog.platform is None:
+        raise MonthlypostError.at(settings.path, '[blog] platform: required for blog push: "wordpress" or "ghost"')
+    if blog.api_url is None:
+        raise MonthlypostError.at(
+            settings.path, "[blog] api_url: required for blog push: your site's address, like https://example.com"
+        )
+    parts = urlsplit(blog.api_url)  # https://, or http:// on this machine (config.api_address)
+    origin, prefix = f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+    if blog.platform == "ghost":
+        from monthlypost.publish.blog.ghost import connect as ghost
+
+        key = _secret(KEY_VARIABLE, "your Ghost Admin API key (Settings → Integrations → Add custom integration)")
+        return ghost("Ghost", origin, prefix, key)
+    from monthlypost.publish.blog.wordpress import WordPress
+
+    user = _secret(USER_VARIABLE, "your WordPress login name (the one you sign in with)", spaces=True)
+    password = _secret(
+        PASSWORD_VARIABLE,
+        "a WordPress application password (Users → Profile → Application Passwords → Add New)",
+        spaces=True,
+    )
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    client = Client("WordPress", origin, {}, auth=(user, password), secrets=(password, basic))
+    return WordPress(client, prefix, user)
+
+
+def _secret(variable: str, what: str, spaces: bool = False) -> str:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise MonthlypostError.at(
+            None, f"{variable} is not set: export it with {what}; monthlypost reads it from there only, never a file"
+        )
+    odd = secret_problem(value, spaces)
+    if odd:
+        raise MonthlypostError.at(None, f"{variable}: {odd}, which it should not hold; copy it again")
+    return value
+
+
+# --- The post ------------------------------------------------------------------------------------------------
+
+
+def post_for(workspace: Workspace, outcome: Outcome, site: Site) -> tuple[Post, list[Problem]]:
+    """The month's post from its build; and a warning where the platform takes less than it has."""
+    from monthlypost.campaign import read_campaign
+    from monthlypost.outputs import RESERVED
+    from monthlypost.paths import BadReference, output_name
+    from monthlypost.render import published
+
+    settings = workspace.settings
+    problems = Problems()
+    campaign = read_campaign(outcome.month, workspace.month_files(outcome.month), problems)
+    if campaign is None:  # it built a moment ago: changed since
+        raise MonthlypostError(problems.errors)
+    written: dict[str, list[tuple[str, str]]] = {}
+    for ref in campaign.script.references():
+        if ref.kind == "image" and "://" not in ref.url:
+            try:
+                written.setdefault(output_name(ref.url, RESERVED), []).append((ref.url, ref.text))
+            except BadReference:
+                continue
+    images = [
+        Image(name, outcome.files[name], written[name][0][1], tuple(url for url, _ in written[name]))
+        for name in campaign.images
+        if name in written and name in outcome.files
+    ]
+    excerpt, notes = campaign.topic.summary, []
+    if site.excerpt_max and len(excerpt) > site.excerpt_max:
+        excerpt = excerpt[: site.excerpt_max - 1].rsplit(" ", 1)[0] + "…"
+        notes.append(
+            Problem(
+                campaign.topic_path,
+                f"summary: {len(campaign.topic.summary)} characters; {site.name} takes an excerpt of "
+                f"{site.excerpt_max} at most, so the post's is cut at a word",
+                "warning",
+            )
+        )
+    post = Post(
+        month=outcome.month,
+        title=campaign.title,
+        excerpt=excerpt,
+        slug=campaign.slug,
+        date=published(settings, campaign),
+        categories=list(settings.blog.categories),
+        tags=list(campaign.topic.keywords),
+        images=images,
+        campaign=campaign,
+        settings=settings,
+    )
+    return post, notes
+
+
+def post_text(title: str, excerpt: str, slug: str, date: str, content: str) -> str:
+    from monthlypost.render.cms import as_text
+
+    return "\n".join([f"Title: {title}", f"Excerpt: {excerpt}", f"Slug: {slug}", f"Date: {date}", "", as_text(content)])
+
+
+def post_diff(held: Held, post: Post, content: str, name: str) -> str:
+    date = post.date.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    old = post_text(held.title, held.excerpt, held.slug, held.date, held.content).splitlines()
+    new = post_text(post.title, post.excerpt, post.slug, date, content).splitlines()
+    return "\n".join(difflib.unified_diff(old, new, f"on {name} now", "this build", lineterm=""))
+
+
+# --- Records and backups ---------------------------------------------------------------------------------------
+
+
+def recorded(path: Path, month: str, site: Site, settings: Settings) -> dict[str, Any] | None:
+    """The month's record for this site: its post (and what was sent), or a push that was making one."""
+    record = read_state(path).get(month)
+    if not isinstance(record, dict) or (record.get("platform"), record.get("site")) != (
+        site.platform,
+        settings.blog.api_url,
+    ):
+        return None
+    if "id" in record and valid_id(record.get("id")) is None:
+        raise MonthlypostError.at(
+            path, f"damaged: {month}'s post id is not one {site.name} gives; remove {month}'s entry, and push again"
+        )
+    if "id" not in record and not isinstance(record.get("pending"), str):
+        return None
+    return record
+
+
+def remember(path: Path, month: str, entry: dict[str, Any]) -> None:
+    records = read_state(path)
+    records[month] = entry
+    write_state(path, records)
+
+
+def backup_folder(state: Path, site: Site, post_id: str) -> Path:
+    return state_folder(state, BACKUPS, f"{site.platform}-{post_id}")
+
+
+def save_backup(state: Path, site: Site, month: str, held: Held) -> Path:
+    """The post as the site holds it, in a file of its own, before anything changes it."""
+    now = datetime.datetime.now(datetime.UTC)
+    path = backup_folder(state, site, held.id) / f"{now:%Y%m%dT%H%M%S.%fZ}.json"
+    saved = {"platform": site.platform, "post_id": held.id, "month": month, "saved_at": now.isoformat()}
+    write_state(path, {**saved, "status": held.status, "modified": held.modified, "post": held.raw})
+    return path
+
+
+def read_backup(path: Path, site: Site, post_id: str) -> dict[str, Any]:
+    try:
+        record = json.loads(read_bytes(path).decode("utf-8"))
+        post = record["post"]
+    except (ValueError, KeyError, TypeError):
+        raise MonthlypostError.at(path, f"not a monthlypost backup of a {site.name} post") from None
+    if (record.get("platform"), str(record.get("post_id"))) != (site.platform, post_id) or not isinstance(post, dict):
+        raise MonthlypostError.at(path, f"a backup of another post, not of {site.name} post {post_id}")
+    return post
+
+
+def newest_backup(state: Path, site: Site, post_id: str) -> Path:
+    backups = sorted(backup_folder(state, site, post_id).glob("*.json"))
+    if not backups:
+        raise MonthlypostError.at(
+            backup_folder(state, site, post_id),
+            f"no backups of post {post_id} yet; 'monthlypost blog push' makes one before each change",
+        )
+    return backups[-1]
+
+
+# --- The channel ----------------------------------------------------------------------------------------------
+
+
+class Blog(Channel):
+    """The month's post on the author's site."""
+
+    name = "blog"
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+        self.settings = workspace.settings
+        self.site = connect(self.settings)
+        self.path = posts_path(workspace.state)
+        self.logged_in = False
+
+    def prepare(self, outcomes: list[Outcome]) -> None:
+        if outcomes:  # the login checked once, before any month is read
+            self.site.login()
+            self.logged_in = True
+
+    def close(self) -> None:
+        self.site.client.close()
+
+    def _entry(
+        self, month: str, held: Held, digest: str | None, media: dict[str, Media], built: Any = None
+    ) -> dict[str, Any]:
+        return {
+            "built": built,  # the build's inputs_sha256: what list compares with the current build
+            "platform": self.site.platform,
+            "site": self.settings.blog.api_url,
+            "id": held.id,
+            "sha256": digest,
+            "modified": held.modified,
+            "status": held.status,
+            "link": held.link,
+            "media": {sha: {"id": m.id, "url": m.url} for sha, m in media.items()},
+        }
+
+    def plan(self, outcome: Outcome, say: Say) -> Plan:
+        site, month = self.site, outcome.month
+        post, notes = post_for(self.workspace, outcome, site)
+        record = recorded(self.path, month, site, self.settings)
+        if record is not None and "id" not in record:  # a push that was making the post never heard back
+            owners = site.slug_owners(record["pending"])
+            record = {**record, "id": owners[0], "sha256": None, "modified": None} if owners else None
+            if owners:
+                say(f"{month}: found the post an earlier push made (id {owners[0]}) but could not record")
+        held = site.read(str(record["id"])) if record is not None else None
+        status = "created"
+        if record is not None and (held is None or held.gone):
+            say(f"{month}: the post was deleted on the site (or is in its trash); making a new one")
+            held, status = None, "recreated"
+        others = [owner for owner in site.slug_owners(post.slug) if held is None or owner != held.id]
+        if others:
+            raise MonthlypostError.at(
+                post.campaign.topic_path,
+                f"slug: '{post.slug}' is taken on the site by another post (id {', '.join(others)}), so nothing was "
+                "written; give this month another slug in topic.toml, or delete that post",
+            )
+        terms = site.terms(post)
+        media = self._known_media(record)
+        content = site.content(post, media)
+        digest = post.digest(site.content(post, {}))
+        data = {"post": post, "terms": terms, "media": media, "record": record, "held": held, "status": status}
+        data["built"] = outcome.manifest.get("inputs_sha256")
+        if held is None:
+            show = f"{month}: a new draft on {site.name}: “{post.title}” at /{post.slug}"
+            return Plan(month, CREATE, show=show, problems=notes, data=data)
+        edited = held.modified != record.get("modified") if record else False
+        if record and record.get("sha256") == digest:
+            if edited:
+                notes.append(self._edited_note(month, held, "this build is the same as then, so nothing was sent"))
+            return Plan(month, UNCHANGED, problems=notes, data={**data, "edited": edited})
+        warnings = []
+        if held.live:
+            warnings.append(f"{month}: this post is live on the site ({held.status}): readers see the change at once")
+        if edited:
+            warnings.append(
+                f"{month}: the post was edited on the site since monthlypost last pushed it; this replaces that "
+                "edit (it is backed up first: 'monthlypost blog restore' puts it back)"
+            )
+        question = f"Update {month}'s post on the site with these changes?"
+        if warnings:
+            question = f"{month}'s post is {'live' if held.live else 'edited on the site'}: replace it with this build?"
+        show = "\n".join([post_diff(held, post, content, site.name) or "Only the post's images changed.", *warnings])
+        return Plan(month, UPDATE, show=show, question=question, problems=notes, data=data)
+
+    def unchanged(self, plan: Plan, dry_run: bool) -> Result:
+        record, held = plan.data["record"], plan.data["held"]
+        if not dry_run and record is not None:  # what list shows: the post's state as this push found it
+            remember(self.path, plan.month, {**record, "status": held.status, "edited_on_site": plan.data["edited"]})
+        return Result(plan.month, "unchanged", list(plan.problems))
+
+    def _edited_note(self, month: str, held: Held, then: str) -> Problem:
+        return Problem(
+            None, f"{month}: the post was edited on the site since monthlypost last pushed it; {then}", "warning"
+        )
+
+    def _known_media(self, record: dict[str, Any] | None) -> dict[str, Media]:
+        known = record.get("media") if record else None
+        return {
+            sha: Media(str(m["id"]), str(m["url"]))
+            for sha, m in (known.items() if isinstance(known, dict) else [])
+            if isinstance(m, dict) and "id" in m and "url" in m
+        }
+
+    def _uploaded(self, post: Post, media: dict[str, Media], month: str) -> dict[str, Media]:
+        """Every image in the media library, each uploaded once: the known ones checked to be there still, each
+        new one recorded the moment it is uploaded (so a push that fails later never uploads it again)."""
+        media = dict(media)
+        for image in post.images:
+            known = media.get(image.sha256)
+            if known is not None and self.site.media_exists(known):
+                continue
+            media[image.sha256] = self.site.upload(image)
+            records = read_state(self.path)
+            entry = records.get(month) if isinstance(records.get(month), dict) else {}
+            entry["media"] = {sha: {"id": m.id, "url": m.url} for sha, m in media.items()}
+            records[month] = entry
+            write_state(self.path, records)
+        return media
+
+    def write(self, plan: Plan) -> Result:
+        site, month, data = self.site, plan.month, plan.data
+        post, terms, record = data["post"], data["terms"], data["record"]
+        if plan.action == CREATE:  # before anything is written: a push is making this month's post, at its slug
+            pending = {"platform": site.platform, "site": self.settings.blog.api_url, "pending": post.slug}
+            remember(self.path, month, {**pending, "media": (record or {}).get("media", {})})
+        media = self._uploaded(post, data["media"], month)
+        terms = site.make_terms(terms)
+        featured_image = post.featured()
+        featured = media.get(featured_image.sha256) if featured_image else None
+        content = site.content(post, media)
+        digest = post.digest(site.content(post, {}))
+        if plan.action == UPDATE:
+            now = site.read(data["held"].id)
+            if now is None or now.modified != data["held"].modified:
+                raise MonthlypostError.at(
+                    None,
+                    f"{month}: the post changed on the site since monthlypost read it (or was deleted); nothing was "
+                    "sent, so that change stays. Push again to see the difference from the post as it is now",
+                )
+            save_backup(self.workspace.state, site, month, now)
+            held = site.update(now, post, content, terms, featured)
+            remember(self.path, month, self._entry(month, held, digest, media, data["built"]))
+            return Result(month, "updated", detail=f"post {held.id}: {held.link}")
+        try:
+            held = site.create(post, content, terms, featured)
+        except ProviderError as err:
+            if not err.ambiguous:
+                raise
+            owners = site.slug_owners(post.slug)
+            if not owners:
+                raise ProviderError(
+                    f"{err}; monthlypost found no post it made, and looks again at the next push"
+                ) from None
+            found = site.read(owners[0])
+            if found is None:
+                raise ProviderError(f"{err}; and the post it made is gone again") from None
+            held = found
+        try:
+            remember(self.path, month, self._entry(month, held, digest, media, data["built"]))
+        except MonthlypostError as failure:
+            raise MonthlypostError.at(
+                self.path,
+                f"{failure.problems[0].message}: the post is on the site (id {held.id}), but monthlypost could not "
+                "record it; the next push finds it by its slug",
+            ) from None
+        return Result(month, data["status"], detail=f"post {held.id}: {held.link}")
+
+
+def push(
+    workspace: Workspace,
+    months: list[str],
+    dry_run: bool,
+    confirm: Confirm,
+    say: Say,
+    done: Callable[[Result], None],
+) -> list[Result]:
+    results, _ = publish(workspace, months, Blog(workspace), dry_run, confirm, say, done)
+    return results
+
+
+# --- restore -------------------------------------------------------------------------------------------------------
+
+
+class Restore(Blog):
+    """A backup put back over the month's post."""
+
+    def __init__(self, workspace: Workspace, backup: Path | None):
+        super().__init__(workspace)
+        self.backup = backup
+
+    def plan_month(self, month: str) -> Plan:
+        record = recorded(self.path, month, self.site, self.settings)
+        if record is None or "id" not in record:
+            raise MonthlypostError.at(
+                self.path, f"{month}: no post of this month on the site yet; 'monthlypost blog push {month}' makes one"
+            )
+        self.site.login()
+        post_id = str(record["id"])
+        path = self.backup or newest_backup(self.workspace.state, self.site, post_id)
+        saved = read_backup(path, self.site, post_id)
+        held = self.site.read(post_id)
+        if held is None or held.gone:
+            raise MonthlypostError.at(None, f"{month}: the post is no longer on the site; nothing to restore it over")
+        title, content = str(saved.get("title", "")), str(saved.get("content", saved.get("html", "")))
+        excerpt = str(saved.get("excerpt", saved.get("custom_excerpt", "")))
+        slug, date = str(saved.get("slug", "")), str(saved.get("date_gmt", saved.get("published_at", "")))
+        old = post_text(held.title, held.excerpt, held.slug, held.date, held.content).splitlines()
+        new = post_text(title, excerpt, slug, date, content).splitlines()
+        diff = "\n".join(difflib.unified_diff(old, new, f"on {self.site.name} now", str(path), lineterm=""))
+        data = {"record": record, "held": held, "saved": saved}
+        if not diff:
+            return Plan(month, UNCHANGED, data=data)
+        live = [f"{month}: this post is live on the site: readers see the change at once"] if held.live else []
+        question = f"Restore {month}'s post from this backup?"
+        return Plan(month, UPDATE, show="\n".join([diff, *live]), question=question, data=data)
+
+    def write(self, plan: Plan) -> Result:
+        data, month = plan.data, plan.month
+        now = self.site.read(data["held"].id)
+        if now is None or now.modified != data["held"].modified:
+            raise MonthlypostError.at(None, f"{month}: the post changed on the site meanwhile; nothing was sent")
+        save_backup(self.workspace.state, self.site, month, now)
+        held = self.site.put_back(now, data["saved"])
+        entry = {**data["record"], "sha256": None, "modified": held.modified, "status": held.status}
+        remember(self.path, month, entry)  # what the site holds is the backup's now: the next push shows the diff
+        return Result(month, "restored", detail=f"post {held.id}: {held.link}")
+
+
+def restore(
+    workspace: Workspace, month: str, backup: Path | None, confirm: Confirm, say: Say, done: Callable[[Result], None]
+) -> Result:
+    channel = Restore(workspace, backup)
+    try:
+        result = carry_out(channel, month, lambda say: channel.plan_month(month), False, confirm, say)
+    finally:
+        channel.close()
+    done(result)
+    return result
