@@ -95,6 +95,14 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def add_blog(root: Path, lines: str) -> None:
+    """Settings added to monthlypost.toml's [blog] section (made if there is none)."""
+    settings = root / "monthlypost.toml"
+    text = settings.read_text(encoding="utf-8")
+    text = text.replace("[blog]\n", f"[blog]\n{lines}") if "[blog]\n" in text else f"{text}\n[blog]\n{lines}"
+    settings.write_text(text, encoding="utf-8")
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under a folder, to show that a failed command changed nothing."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from .conftest import REPO, edit, run
+from .conftest import REPO, add_blog, edit, run
 from .fake_ghost import KEY, FakeGhost
 
 POSTS = ".monthlypost/blog-posts.json"
@@ -22,11 +22,7 @@ def ghost(example, monkeypatch):
 
 
 def use(root, fake, monkeypatch) -> None:
-    settings = root / "monthlypost.toml"
-    blog = f'platform = "ghost"\napi_url = "{fake.origin}"\ncategories = ["Video Tips"]\n'
-    text = settings.read_text(encoding="utf-8")
-    text = text.replace("[blog]\n", f"[blog]\n{blog}") if "[blog]\n" in text else f"{text}\n[blog]\n{blog}"
-    settings.write_text(text, encoding="utf-8")
+    add_blog(root, f'platform = "ghost"\napi_url = "{fake.origin}"\ncategories = ["Video Tips"]\n')
     monkeypatch.setenv("MONTHLYPOST_BLOG_API_KEY", KEY)
 
 

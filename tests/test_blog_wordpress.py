@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from .conftest import REPO, edit, run
+from .conftest import REPO, add_blog, edit, run
 from .wordpress import PASSWORD, USER
 
 SCRIPT = "campaigns/2024-04/script.md"
@@ -17,11 +17,7 @@ POSTS = ".monthlypost/blog-posts.json"
 
 
 def use_site(root, site, monkeypatch) -> None:
-    settings = root / "monthlypost.toml"
-    blog = f'platform = "wordpress"\napi_url = "{site.url}"\n'
-    text = settings.read_text(encoding="utf-8")
-    text = text.replace("[blog]\n", f"[blog]\n{blog}") if "[blog]\n" in text else f"{text}\n[blog]\n{blog}"
-    settings.write_text(text, encoding="utf-8")
+    add_blog(root, f'platform = "wordpress"\napi_url = "{site.url}"\n')
     monkeypatch.setenv("MONTHLYPOST_BLOG_USER", site.user)
     monkeypatch.setenv("MONTHLYPOST_BLOG_PASSWORD", site.app_password)
 

@@ -70,22 +70,13 @@ class Published:
 
     @cached_property
     def posts(self) -> dict[str, Any]:
-        from monthlypost.errors import MonthlypostError
-
-        try:
-            return read_state(posts_path(self.workspace.state))
-        except MonthlypostError:  # blog push says what is wrong with it; list leaves the column empty
-            return {}
+        return _or_nothing(posts_path(self.workspace.state))  # blog push says what is wrong with a damaged one
 
     @cached_property
     def drafts(self) -> dict[str, Any]:
-        from monthlypost.errors import MonthlypostError
         from monthlypost.publish.mail import drafts_path
 
-        try:
-            return read_state(drafts_path(self.workspace.state))
-        except MonthlypostError:  # email push says what is wrong with it; list leaves the column empty
-            return {}
+        return _or_nothing(drafts_path(self.workspace.state))  # as email push does
 
     def month(self, month: str) -> tuple[str, str | None, str | None]:
         """build.state(), or 'pushed' when the month is built and its description is the one on the video; the
@@ -104,3 +95,13 @@ class Published:
             if self.pushed.get(month) == entry:
                 return "pushed", email, post
         return built, email, post
+
+
+def _or_nothing(path: Path) -> dict[str, Any]:
+    """A record list shows a column from; a damaged one leaves the column empty (its command says why)."""
+    from monthlypost.errors import MonthlypostError
+
+    try:
+        return read_state(path)
+    except MonthlypostError:
+        return {}

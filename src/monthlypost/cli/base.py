@@ -284,3 +284,13 @@ def result_printer(state: State, lines: dict[str, str], **words: str) -> Callabl
         click.echo(f"{result.month}: {line}", err=result.status in ("failed", "changed"))
 
     return done
+
+
+def backup_option(what: str) -> Callable[[Any], Any]:
+    """--backup FILE: which backup a restore puts back (default: the newest of ``what``)."""
+    return click.option(
+        "--backup",
+        type=click.Path(exists=True, dir_okay=False),
+        callback=as_path,
+        help=f"The backup to restore (default: the {what}'s newest).",
+    )

@@ -9,7 +9,7 @@ import click
 from monthlypost.cli.base import (
     MONTH,
     State,
-    as_path,
+    backup_option,
     cli,
     confirmer,
     months_arguments,
@@ -76,12 +76,7 @@ def blog_push(state: State, months: tuple[str, ...], every: bool, dry_run: bool,
 
 @blog.command(name="restore")
 @click.argument("month", type=MONTH)
-@click.option(
-    "--backup",
-    type=click.Path(exists=True, dir_okay=False),
-    callback=as_path,
-    help="The backup to restore (default: the post's newest).",
-)
+@backup_option("post")
 @click.option("--yes", "-y", is_flag=True, help="Restore without asking.")
 @click.pass_obj
 @one_at_a_time

@@ -13,6 +13,7 @@ from monthlypost.cli.base import (
     MONTH,
     State,
     as_path,
+    backup_option,
     cli,
     confirmer,
     display_path,
@@ -81,11 +82,6 @@ LINES = {
     "changed": "not pushed (changed on YouTube meanwhile)",
     "failed": "failed, nothing sent",
 }
-
-
-def asking(yes: bool, action: str, question: str) -> Callable[[str], bool]:
-    ask = confirmer(yes, action)
-    return lambda month: ask(month, question.format(month=month))
 
 
 def result_line(state: State) -> Callable[[Any], None]:
@@ -167,7 +163,7 @@ def push(
         state.workspace,
         selection,
         dry_run,
-        asking(yes, "push", "Push this description to {month}'s video?"),
+        confirmer(yes, "push"),
         show_diff,
         result_line(state),
         localize=localizations,
@@ -178,12 +174,7 @@ def push(
 
 @youtube.command()
 @click.argument("month", type=MONTH)
-@click.option(
-    "--backup",
-    type=click.Path(exists=True, dir_okay=False),
-    callback=as_path,
-    help="The backup to restore (default: the video's newest).",
-)
+@backup_option("video")
 @click.option("--yes", "-y", is_flag=True, help="Restore without asking.")
 @ignore_quota_block
 @click.pass_obj
@@ -196,7 +187,7 @@ def restore(state: State, month: str, backup: Path | None, yes: bool, ignore_quo
         state.workspace,
         month,
         backup,
-        asking(yes, "restore", "Restore this description to {month}'s video?"),
+        confirmer(yes, "restore"),
         show_diff,
         result_line(state),
         ignore_quota_block=ignore_quota_block,

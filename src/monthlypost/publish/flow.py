@@ -72,7 +72,8 @@ class Channel:
     "pushed")."""
 
     name: ClassVar[str]
-    words: ClassVar[dict[str, str]] = {CREATE: "created", UPDATE: "updated"}
+    dry: ClassVar[dict[str, str]] = {CREATE: "would create", UPDATE: "would update"}  # a dry run's statuses
+    reports_builds: ClassVar[bool] = False  # a month built now gets a line of its own ("built"), with its warnings
 
     def prepare(self, outcomes: list[Outcome]) -> None:
         """Before any month is planned, with every month that will be (YouTube reads them 50 at a time)."""
@@ -89,6 +90,10 @@ class Channel:
 
     def finish(self, result: Result, plan: Plan, dry_run: bool) -> None:
         """After a month's outcome is known, before it is reported (email push sends a test here)."""
+
+    def note(self, results: list[Result]) -> str | None:
+        """After every month: why some were left for later, if they were (YouTube's quota)."""
+        return None
 
     def close(self) -> None:
         pass
@@ -115,33 +120,39 @@ def publish(
 
     outcomes = list(build(workspace, months))
     ready = [outcome for outcome in outcomes if outcome.status != "failed"]
+    done_with = 0
     try:
-        channel.prepare(ready)
-        for index, outcome in enumerate(outcomes):
-            if outcome.status == "failed":
-                finish(Result(outcome.month, "failed", list(outcome.problems), "not built, so nothing was sent"))
-                continue
-            try:
-                result = carry_out(
-                    channel,
-                    outcome.month,
-                    lambda say, outcome=outcome: channel.plan(outcome, say),
-                    dry_run,
-                    confirm,
-                    say,
-                )
-            except Stop as err:
-                if err.sent_nothing:
-                    raise  # nothing was sent: the error alone says it all
-                for rest in outcomes[index:]:
-                    if rest.status != "failed":
-                        finish(Result(rest.month, "stopped"))
-                return results, "; ".join(p.message for p in err.problems)
-            result.problems[:0] = [p for p in outcome.problems if p not in result.problems]
-            finish(result)
+        for outcome in outcomes:  # months built now, announced before any is sent
+            if outcome.status == "built" and channel.reports_builds:
+                finish(Result(outcome.month, "built", list(outcome.problems)))
+        try:
+            channel.prepare(ready)
+            for outcome in outcomes:
+                if outcome.status == "failed":
+                    finish(Result(outcome.month, "failed", list(outcome.problems), "not built, so nothing was sent"))
+                else:
+                    result = carry_out(
+                        channel,
+                        outcome.month,
+                        lambda say, outcome=outcome: channel.plan(outcome, say),
+                        dry_run,
+                        confirm,
+                        say,
+                    )
+                    if not (outcome.status == "built" and channel.reports_builds):  # its warnings were said with it
+                        result.problems[:0] = [p for p in outcome.problems if p not in result.problems]
+                    finish(result)
+                done_with += 1
+        except Stop as err:
+            if err.sent_nothing:
+                raise  # nothing was sent: the error alone says it all
+            for rest in outcomes[done_with:]:
+                if rest.status != "failed":
+                    finish(Result(rest.month, "stopped"))
+            return results, str(err)  # each problem as 'FILE: what is wrong'
     finally:
         channel.close()
-    return results, None
+    return results, channel.note(results)
 
 
 def carry_out(
@@ -165,7 +176,7 @@ def carry_out(
             if dry_run:
                 if plan.dry:
                     say(plan.dry)
-                result = Result(plan.month, f"would {plan.action}", list(plan.problems))
+                result = Result(plan.month, channel.dry[plan.action], list(plan.problems))
             elif plan.question and not confirm(plan.month, plan.question):
                 result = Result(plan.month, "skipped", list(plan.problems))
             else:

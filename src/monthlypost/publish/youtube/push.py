@@ -13,12 +13,26 @@ from typing import TYPE_CHECKING, Any
 
 from monthlypost.errors import Problem, StopAll, ValidationError, YouTubeError
 from monthlypost.paths import PathError, read_bytes, state_folder, write_state
+from monthlypost.publish.flow import (
+    HOLD,
+    UNCHANGED,
+    UPDATE,
+    Channel,
+    Confirm,
+    Plan,
+    Result,
+    Say,
+    Stop,
+    carry_out,
+    publish,
+)
 from monthlypost.publish.youtube.api import BATCH, Video, YouTube
 from monthlypost.publish.youtube.quota import COSTS, QUOTA_RESET, READ_UNITS, UPDATE_UNITS, pacific_now
 from monthlypost.published import record_pushed
 from monthlypost.video import PLACEHOLDER_ID
 
 if TYPE_CHECKING:
+    from monthlypost.build import Outcome
     from monthlypost.workspace import Workspace
 
 PUSH_UNITS = READ_UNITS + UPDATE_UNITS  # the read right before an update, and the update
@@ -139,38 +153,12 @@ def _dropped(old: str, new: str) -> list[str]:
 
 # --- push and restore ------------------------------------------------------------------------
 
-Confirm = Callable[[str], bool]  # (month) → go ahead?
-Say = Callable[[str], None]
-
 
 class ChangedMeanwhile(YouTubeError):
     """The video changed on YouTube between the read shown in the diff and the update."""
 
 
-@dataclass
-class Result:
-    """One month's line: what happened and the units it spent."""
-
-    # built | pushed | unchanged | would push | skipped | left | stopped | changed | failed | restored
-    month: str
-    status: str
-    units: int = 0
-    problems: list[Problem] = field(default_factory=list)
-
-
 FAILED = ("failed", "changed")  # statuses that make the command exit 1
-
-
-class Results(list[Result]):
-    """The months' results, each passed on (to be printed) the moment it is known."""
-
-    def __init__(self, done: Callable[[Result], None]):
-        super().__init__()
-        self.done = done
-
-    def append(self, result: Result) -> None:
-        super().append(result)
-        self.done(result)
 
 
 @dataclass
@@ -293,6 +281,97 @@ def one_month_each(workspace: Workspace, pushing: dict[str, str]) -> None:
         raise ValidationError(problems)
 
 
+class Descriptions(Channel):
+    """The months' descriptions on their videos: a channel of the publishing flow.
+
+    The videos are read 50 at a time, before any month is planned; each is read
+    again right before it is updated, and left alone if it changed on YouTube
+    since. Every request is counted against the day's quota; a month the quota
+    has no room for is left for tomorrow. The quota running out, or the login
+    being refused, stops the run.
+    """
+
+    name = "YouTube"
+    dry = {UPDATE: "would push"}
+    reports_builds = True
+    done = "pushed"  # a write's status
+
+    def __init__(self, workspace: Workspace, localize: bool, ignore_quota_block: bool, say: Say):
+        self.workspace = workspace
+        self.localize = localize
+        self.ignore_quota_block = ignore_quota_block
+        self.say = say
+        self.youtube: YouTube | None = None
+        self.videos: dict[str, Video] = {}
+        self.unread: YouTubeError | None = None
+        self.left: list[str] = []
+
+    @property
+    def spent(self) -> int:
+        return self.youtube.spent if self.youtube else 0
+
+    def _stop(self, err: StopAll) -> Stop:
+        return Stop(err.problems, sent_nothing=self.spent == 0)
+
+    def prepare(self, outcomes: list[Outcome]) -> None:
+        ready = {o.month: str(o.manifest["video_id"]) for o in outcomes}
+        if not ready:
+            return
+        one_month_each(self.workspace, ready)
+        for video_id in ready.values():  # where each video's backup will go, checked before anything is read
+            backup_folder(self.workspace.state, video_id)
+        self.youtube = connect(self.workspace, self.ignore_quota_block, self.say)
+        try:
+            self.youtube.check_block()
+            reads = -(-len(ready) // BATCH)
+            if reads * READ_UNITS > self.youtube.ledger.remaining():
+                raise StopAll.at(None, _quota_stop(self.youtube, list(ready), reads * READ_UNITS))
+            self.videos = self.youtube.videos(list(ready.values()))
+        except StopAll as err:
+            raise self._stop(err) from None
+        except YouTubeError as err:  # every month fails with it
+            self.unread = err
+
+    def plan(self, outcome: Outcome, say: Say) -> Plan:
+        assert self.youtube is not None
+        month, video_id = outcome.month, str(outcome.manifest["video_id"])
+        description = outcome.files["youtube.txt"].decode("utf-8").rstrip("\n")
+        if self.unread is not None:
+            raise self.unread
+        if video_id not in self.videos:
+            raise YouTubeError.at(None, self.youtube.not_found(video_id))
+        video = self.videos[video_id]
+        base = previous_description(self.workspace.state, video, description)
+        change, problems = plan(month, video, description, base, self.localize)
+        if not change.changed:
+            return Plan(month, UNCHANGED, problems=problems, data=change)
+        if self.youtube.ledger.remaining() < PUSH_UNITS:
+            self.left.append(month)
+            return Plan(month, HOLD, status="left", problems=problems, data=change)
+        shown: list[str] = []
+        change.show(shown.append)
+        question = f"Push this description to {month}'s video?"
+        return Plan(month, UPDATE, show="\n".join(shown), question=question, problems=problems, data=change)
+
+    def unchanged(self, plan: Plan, dry_run: bool) -> Result:
+        change = plan.data
+        record_pushed(self.workspace.state, plan.month, change.video.id, change.description)
+        return Result(plan.month, "unchanged", list(plan.problems))
+
+    def write(self, plan: Plan) -> Result:
+        assert self.youtube is not None
+        try:
+            status, units, problems = _send(self.youtube, self.workspace.state, plan.data, self.done)
+        except StopAll as err:
+            raise self._stop(err) from None
+        return Result(plan.month, status, problems, units=units)
+
+    def note(self, results: list[Result]) -> str | None:
+        if not self.left or self.youtube is None:
+            return None
+        return _quota_stop(self.youtube, self.left, len(self.left) * PUSH_UNITS)
+
+
 def push(
     workspace: Workspace,
     months: list[str],
@@ -303,83 +382,13 @@ def push(
     localize: bool = False,
     ignore_quota_block: bool = False,
 ) -> Report:
-    """Put each month's youtube.txt on its video, building stale months first.
-
-    A month with check errors is neither read nor sent. The videos are read
-    in batches; each is read again right before it is updated, and left
-    alone if it changed on YouTube since. One month failing does not stop
-    the others; the quota running out, or the login being refused, does.
-    """
-    from monthlypost.build import build
-
-    results = Results(done)
-    ready: list[tuple[str, str, str]] = []  # month, video id, description
-    warnings: dict[str, list[Problem]] = {}  # an up-to-date month's, shown with its result
-    for outcome in build(workspace, months):
-        if outcome.status == "up to date":
-            warnings[outcome.month] = list(outcome.problems)
-        else:
-            results.append(Result(outcome.month, outcome.status, 0, list(outcome.problems)))
-        if outcome.status == "failed":
-            continue
-        description = outcome.files["youtube.txt"].decode("utf-8").rstrip("\n")
-        ready.append((outcome.month, str(outcome.manifest["video_id"]), description))
-    if not ready:
-        return Report(results, 0)
-    one_month_each(workspace, {month: video_id for month, video_id, _ in ready})
-    for _, video_id, _ in ready:  # where each video's backup will go, checked before anything is read
-        backup_folder(workspace.state, video_id)
-    youtube = connect(workspace, ignore_quota_block, say)
-    waiting = [month for month, _, _ in ready]
-
-    def result(month: str, status: str, units: int = 0, problems: list[Problem] | None = None) -> None:
-        waiting.remove(month)
-        results.append(Result(month, status, units, [*warnings.pop(month, []), *(problems or [])]))
-
-    left: list[str] = []
+    """Put each month's youtube.txt on its video, building stale months first (see :class:`Descriptions`)."""
+    channel = Descriptions(workspace, localize, ignore_quota_block, say)
     try:
-        youtube.check_block()
-        reads = -(-len(ready) // BATCH)
-        if reads * READ_UNITS > youtube.ledger.remaining():
-            raise StopAll.at(None, _quota_stop(youtube, waiting, reads * READ_UNITS))
-        try:
-            videos = youtube.videos([video_id for _, video_id, _ in ready])
-        except StopAll:
-            raise
-        except YouTubeError as err:
-            for month in list(waiting):
-                result(month, "failed", 0, err.problems)
-            return Report(results, youtube.spent)
-        for month, video_id, description in ready:
-            if video_id not in videos:
-                result(month, "failed", 0, [Problem(None, youtube.not_found(video_id))])
-                continue
-            video = videos[video_id]
-            base = previous_description(workspace.state, video, description)
-            change, problems = plan(month, video, description, base, localize)
-            if not change.changed:
-                record_pushed(workspace.state, month, video_id, description)
-                result(month, "unchanged", 0, problems)
-            elif not dry_run and youtube.ledger.remaining() < PUSH_UNITS:
-                left.append(month)
-                result(month, "left", 0, problems)
-            else:
-                change.show(say)
-                if dry_run:
-                    result(month, "would push", 0, problems)
-                elif not confirm(month):
-                    result(month, "skipped", 0, problems)
-                else:
-                    status, units, failure = _send(youtube, workspace.state, change, "pushed")
-                    result(month, status, units, [*problems, *failure])
-    except StopAll as err:
-        if youtube.spent == 0:  # nothing was sent (not logged in, the quota blocked): the error says it all
-            raise
-        for month in list(waiting):
-            result(month, "stopped")
-        return Report(results, youtube.spent, str(err))
-    stopped = _quota_stop(youtube, left, len(left) * PUSH_UNITS) if left else None
-    return Report(results, youtube.spent, stopped)
+        results, stopped = publish(workspace, months, channel, dry_run, confirm, say, done)
+    except Stop as err:  # nothing was sent (not logged in, the quota blocked): the error says it all
+        raise StopAll(err.problems) from None
+    return Report(results, channel.spent, stopped)
 
 
 def _send(youtube: YouTube, state: Path, change: Change, status: str) -> tuple[str, int, list[Problem]]:
@@ -425,6 +434,38 @@ def replace_description(youtube: YouTube, state: Path, change: Change) -> None:
     record_pushed(state, change.month, now.id, change.description)
 
 
+class Restoring(Descriptions):
+    """A backup's description put back on the month's video."""
+
+    dry = {UPDATE: "would restore"}
+    done = "restored"
+
+    def plan_restore(self, month: str, backup: Path | None) -> Plan:
+        from monthlypost.campaign import read_campaign
+        from monthlypost.errors import Problems
+
+        problems = Problems()
+        campaign = read_campaign(month, self.workspace.month_files(month), problems)
+        if campaign is None:
+            raise ValidationError(problems.errors)
+        video_id = campaign.video_id
+        path = backup or newest_backup(self.workspace.state, video_id)
+        saved = read_backup(path, video_id)
+        self.youtube = connect(self.workspace, self.ignore_quota_block, self.say)
+        try:
+            self.youtube.check_block()
+            change = Change(month, self.youtube.video(video_id), str(saved["description"]))
+        except StopAll as err:
+            raise self._stop(err) from None
+        if not change.changed:
+            return Plan(month, UNCHANGED, data=change)
+        show = description_diff(change.old, change.description, str(path))
+        return Plan(month, UPDATE, show=show, question=f"Restore this description to {month}'s video?", data=change)
+
+    def unchanged(self, plan: Plan, dry_run: bool) -> Result:
+        return Result(plan.month, "unchanged")
+
+
 def restore(
     workspace: Workspace,
     month: str,
@@ -435,35 +476,17 @@ def restore(
     ignore_quota_block: bool = False,
 ) -> Report:
     """Put back the description from a backup (the newest by default), backing up the current one first."""
-    from monthlypost.campaign import read_campaign
-    from monthlypost.errors import Problems
-
-    problems = Problems()
-    campaign = read_campaign(month, workspace.month_files(month), problems)
-    if campaign is None:
-        raise ValidationError(problems.errors)
-    video_id = campaign.video_id
-    path = backup or newest_backup(workspace.state, video_id)
-    saved = read_backup(path, video_id)
-    youtube = connect(workspace, ignore_quota_block, say)
-    results = Results(done)
+    channel = Restoring(workspace, False, ignore_quota_block, say)
     try:
-        youtube.check_block()
-        change = Change(month, youtube.video(video_id), str(saved["description"]))
-        if not change.changed:
-            results.append(Result(month, "unchanged"))
-            return Report(results, youtube.spent)
-        say(description_diff(change.old, change.description, str(path)))
-        if not confirm(month):
-            results.append(Result(month, "skipped"))
-        else:
-            results.append(Result(month, *_send(youtube, workspace.state, change, "restored")))
-    except StopAll as err:
-        if youtube.spent == 0:
-            raise
-        results.append(Result(month, "stopped"))
-        return Report(results, youtube.spent, str(err))
-    return Report(results, youtube.spent)
+        result = carry_out(channel, month, lambda say: channel.plan_restore(month, backup), False, confirm, say)
+    except Stop as err:
+        if err.sent_nothing:
+            raise StopAll(err.problems) from None
+        result = Result(month, "stopped")
+        done(result)
+        return Report([result], channel.spent, str(err))
+    done(result)
+    return Report([result], channel.spent)
 
 
 def _quota_stop(youtube: YouTube, months: list[str], needed: int) -> str:
