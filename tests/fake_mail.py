@@ -97,7 +97,7 @@ class FakeMail(Served):
     contacts: dict[str, list[int]] = field(default_factory=dict)  # Brevo: email → the lists it is on
     blocklisted: set[str] = field(default_factory=set)  # Brevo
     tests_sent: list[list[str]] = field(default_factory=list)
-    odd_reads: list[Any] = field(default_factory=list)  # JSON answers (200) to the next GETs, of any shape
+    odd_reads: list[Any] = field(default_factory=list)  # answers (200) to the next GETs: JSON of any shape, or bytes
     then_fail: list[str] = field(default_factory=list)  # next writes: act, then "ok", "504", "drop", "late", "no-id"
     late_seconds: float = 3.0
     redirect: str | None = None  # answer the next request with a 307 to this address
@@ -606,7 +606,7 @@ class FakeMail(Served):
         kind: str = "application/json",
         extra: dict[str, str] | None = None,
     ) -> None:
-        payload = b"" if data is None else json.dumps(data).encode()
+        payload = b"" if data is None else data if isinstance(data, bytes) else json.dumps(data).encode()
         handler.send_response(status)
         if status == 429:
             handler.send_header("Retry-After", self.retry_after)

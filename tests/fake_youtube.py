@@ -146,7 +146,7 @@ class FakeGoogle(Served):
         seen = Seen(method, url.path, query, body, handler.headers.get("Authorization"))
         self.requests.append(seen)
         if url.path == "/token":
-            return self._token(handler, body)
+            return None if self._failed(handler, method, url.path) else self._token(handler, body)
 
         # Google charges every request it receives, whatever comes of it
         cost = 50 if method == "PUT" else 1
@@ -156,12 +156,8 @@ class FakeGoogle(Served):
         self.used += cost
         if self.on_request:
             self.on_request(seen)
-        for failure in self.failures:
-            if failure.method == method and failure.path == url.path:
-                self.failures.remove(failure)
-                if failure.raw is not None:
-                    return self._send_raw(handler, failure.status, failure.raw)
-                return self._error(handler, failure.status, failure.reason, failure.message)
+        if self._failed(handler, method, url.path):
+            return None
         if handler.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
             return self._unauthenticated(handler)
         if url.path == "/youtube/v3/videos" and method == "GET":
@@ -232,6 +228,18 @@ class FakeGoogle(Served):
         if tags_length(tags) > 500 or any("<" in tag or ">" in tag for tag in tags):
             return "invalidTags"
         return None
+
+    def _failed(self, handler: BaseHTTPRequestHandler, method: str, path: str) -> bool:
+        """Whether a failure was asked for this request, and answered."""
+        for failure in self.failures:
+            if failure.method == method and failure.path == path:
+                self.failures.remove(failure)
+                if failure.raw is not None:
+                    self._send_raw(handler, failure.status, failure.raw)
+                else:
+                    self._error(handler, failure.status, failure.reason, failure.message)
+                return True
+        return False
 
     def _token(self, handler: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
         self.token_grants.append(form)

@@ -191,3 +191,32 @@ def test_list_shows_each_months_post(ghost, example):
     edit(example / "campaigns/2024-04/script.md", "again.", "once more.")
     assert run("build").exit_code == 0
     assert "post live, older" in run("list").stdout
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000  # JSON nested deeper than Python's parser can follow
+
+
+def test_a_record_nested_too_deeply_to_read_is_a_clean_error(ghost, example):
+    (example / ".monthlypost").mkdir()
+    (example / POSTS).write_bytes(DEEP)
+    result = push()
+    assert result.exit_code == 1
+    assert f"Error: {POSTS}: damaged: not what monthlypost wrote there; delete it" in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert ghost.posts == {} and (example / POSTS).read_bytes() == DEEP
+    assert run("list").exit_code == 0  # its column left empty: blog push says why
+
+
+def test_a_backup_nested_too_deeply_to_read_is_a_clean_error(ghost, example):
+    assert push().exit_code == 0
+    (post_id,) = ghost.posts
+    edit(example / "campaigns/2024-04/script.md", "Enjoy the video.", "Enjoy the video, again.")
+    assert push("--yes").exit_code == 0
+    (backup,) = (example / ".monthlypost/blog-backups").glob("*/*.json")
+    backup.write_bytes(DEEP)
+    html = ghost.posts[post_id]["html"]
+    result = run("blog", "restore", "2024-04", "--yes")
+    assert result.exit_code == 1
+    assert f"{backup.name}: not a monthlypost backup of a Ghost post" in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert ghost.posts[post_id]["html"] == html

@@ -420,7 +420,24 @@ def test_a_hand_edited_draft_id_never_becomes_part_of_a_request(mail, example):
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("answer", [[], "not json at all", {"status": ["draft"]}, {"broadcast": 5, "data": "x"}])
+DEEP = b"[" * 100_000 + b"]" * 100_000  # JSON nested deeper than Python's parser can follow
+
+
+def test_a_record_nested_too_deeply_to_read_is_a_clean_error(mail, example):
+    (example / ".monthlypost").mkdir()
+    (example / DRAFTS).write_bytes(DEEP)
+    result = push()
+    assert result.exit_code == 1
+    assert f"Error: {DRAFTS}: damaged: not what monthlypost wrote there; delete it" in result.stderr, result.stderr
+    assert mail.writes() == [] and (example / DRAFTS).read_bytes() == DEEP
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [[], "not json at all", {"status": ["draft"]}, {"broadcast": 5, "data": "x"}, DEEP],
+    ids=["list", "text", "status-list", "numbers", "nested-too-deeply"],
+)
 def test_an_answer_of_an_odd_shape_is_never_a_traceback(mail, example, answer):
     assert push().exit_code == 0
     changed_script(example)

@@ -35,6 +35,7 @@ SNIPPET = {
     "thumbnails": {"default": {"url": "https://i.ytimg.com/vi/hipPain2404/default.jpg"}},
 }
 SECRETS = (ACCESS_TOKEN, REFRESH_TOKEN, "client-secret-SECRET")
+DEEP = b"[" * 100_000 + b"]" * 100_000  # JSON nested deeper than Python's parser can follow
 
 
 @pytest.fixture(scope="module")
@@ -498,6 +499,7 @@ def test_login_without_client_secrets_says_how_to_make_them(example, api):
         b"<html><body>Bad gateway</body></html>",
         b"\xff\xfe not text",
         b"",
+        DEEP,
     ],
 )
 def test_an_api_error_of_any_shape_is_a_clean_error(example, api, body):
@@ -514,6 +516,7 @@ def test_an_api_error_of_any_shape_is_a_clean_error(example, api, body):
         ("[]", "not a saved YouTube login; run 'monthlypost youtube login' again"),
         ('{"refresh_token": 5}', "not a saved YouTube login"),
         ("not json", "not a saved YouTube login"),
+        (DEEP.decode(), "not a saved YouTube login"),
         (None, "cannot be read: it is a folder, not a file"),
     ],
 )
@@ -529,6 +532,47 @@ def test_a_damaged_login_is_a_clean_error(example, api, tmp_path, monkeypatch, s
     assert f"Error: {token}: {says}" in result.stderr, result.stderr
     assert "Traceback" not in result.output
     assert api.requests == []
+
+
+def test_an_answer_nested_too_deeply_to_read_is_a_clean_error(example, api):
+    api.fail_raw("GET", "/youtube/v3/videos", 200, DEEP)
+    result = run("youtube", "push", "2024-04", "--yes")
+    assert result.exit_code == 1
+    assert "Error: the YouTube API answered" in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_renewal_answer_nested_too_deeply_to_read_is_a_clean_error(example, api, token_server, tmp_path):
+    token = tmp_path / "token.json"
+    write_token(token, token_server.url + "token", expired=True)
+    token_server.fail_raw("POST", "/token", 200, DEEP)
+    before = token.read_bytes()
+    result = run("youtube", "push", "2024-04", "--yes")
+    assert result.exit_code == 1
+    assert f"Error: {token}: Google's answer to renewing the YouTube login could not be read" in result.stderr
+    assert "Traceback" not in result.output
+    assert token.read_bytes() == before and api.seen("PUT") == []
+
+
+def test_a_backup_nested_too_deeply_to_read_is_a_clean_error(example, api):
+    run("youtube", "push", "2024-04", "--yes")
+    (backup,) = backups(example)
+    backup.write_bytes(DEEP)
+    result = run("youtube", "restore", "2024-04", "--yes")
+    assert result.exit_code == 1
+    assert f"Error: .monthlypost/youtube-backups/{VIDEO}/{backup.name}: not a monthlypost YouTube backup" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.output
+    assert len(api.seen("PUT")) == 1  # the push's, and no other
+
+
+def test_a_client_file_nested_too_deeply_to_read_is_a_clean_error(example, api):
+    (example / "client_secret.json").write_bytes(DEEP)
+    result = run("youtube", "login", "--no-browser")
+    assert result.exit_code == 1
+    assert "Error: client_secret.json: not an OAuth client file for a desktop app" in result.stderr, result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_renewing_a_login_changes_no_folder_it_did_not_create(example, api, token_server, tmp_path, monkeypatch):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from monthlypost.errors import MonthlypostError, Problem
-from monthlypost.paths import PathError, fail, kind, make_folders, read_bytes
+from monthlypost.paths import PathError, fail, kind, make_folders, parse_json, read_bytes
 
 MANIFEST = "manifest.json"
 SEAL = "manifest_sha256"  # the manifest's hash of its own content
@@ -69,7 +69,7 @@ def unseal(data: bytes) -> dict[str, Any] | None:
     edited by hand; its month is stale, so it is rebuilt before anything uses it.
     """
     try:
-        manifest = json.loads(data.decode("utf-8"))
+        manifest = parse_json(data)
     except ValueError:
         return None
     if not isinstance(manifest, dict):
@@ -154,7 +154,7 @@ def inspect(target: Path) -> Folder:
 def _listed(data: bytes) -> set[str]:
     """The names a manifest that fails its check lists, trusted for nothing but quieter messages."""
     try:
-        files = json.loads(data.decode("utf-8")).get("files")
+        files = parse_json(data).get("files")
     except (ValueError, AttributeError):
         return set()
     return {str(name) for name in files} if isinstance(files, dict) else set()

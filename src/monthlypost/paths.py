@@ -327,6 +327,15 @@ def write_atomically(path: Path, data: bytes, private: bool = False) -> None:
         raise fail(path, "cannot be written", err) from None
 
 
+def parse_json(data: bytes | str) -> Any:
+    """JSON, whatever the bytes hold: malformed, not UTF-8, or nested deeper than Python can follow (a
+    RecursionError from the json module) is the same ValueError."""
+    try:
+        return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def read_state(path: Path) -> dict[str, Any]:
     """A JSON object monthlypost keeps in .monthlypost/ ({} when there is none yet); anything else is an error."""
     try:
@@ -336,7 +345,7 @@ def read_state(path: Path) -> dict[str, Any]:
             return {}
         raise
     try:
-        value = json.loads(data.decode("utf-8"))
+        value = parse_json(data)
     except ValueError:
         value = None
     if not isinstance(value, dict):

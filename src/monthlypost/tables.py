@@ -110,6 +110,8 @@ def parse_toml(data: bytes, path: Path, problems: Problems) -> dict[str, Any] | 
         problems.extend(err.problems)
     except tomli.TOMLDecodeError as err:
         problems.error(path, describe_toml_error(err))
+    except RecursionError:  # tomli's own limit (arrays or tables nested 400 deep), or Python's
+        problems.error(path, "invalid TOML: arrays or tables nested too deeply for monthlypost to read")
     return None
 
 

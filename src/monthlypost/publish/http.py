@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from monthlypost.errors import MonthlypostError
+from monthlypost.paths import parse_json
 
 API_URL_VARIABLE = "MONTHLYPOST_EMAIL_API_URL"
 KEY_VARIABLE = "MONTHLYPOST_EMAIL_API_KEY"
@@ -256,9 +257,7 @@ def _decode(response: Any, redact: Callable[[str], str]) -> Any:
         return None
     text = redact(response.content.decode("utf-8", "replace"))
     try:
-        import json
-
-        return json.loads(text)
+        return parse_json(text)
     except ValueError:
         return text[:300]
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 import base64
 import datetime
 import difflib
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from monthlypost.errors import MonthlypostError, Problem, Problems
-from monthlypost.paths import read_bytes, read_state, state_folder, write_state
+from monthlypost.paths import parse_json, read_bytes, read_state, state_folder, write_state
 from monthlypost.publish import secret_problem, valid_id
 from monthlypost.publish.blog.site import Held, Image, Media, Post, Site
 from monthlypost.publish.flow import CREATE, UNCHANGED, UPDATE, Channel, Confirm, Plan, Result, Say, carry_out, publish
@@ -195,7 +194,7 @@ def save_backup(state: Path, site: Site, month: str, held: Held) -> Path:
 
 def read_backup(path: Path, site: Site, post_id: str) -> dict[str, Any]:
     try:
-        record = json.loads(read_bytes(path).decode("utf-8"))
+        record = parse_json(read_bytes(path))
         post = record["post"]
     except (ValueError, KeyError, TypeError):
         raise MonthlypostError.at(path, f"not a monthlypost backup of a {site.name} post") from None

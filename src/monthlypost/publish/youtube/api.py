@@ -7,7 +7,6 @@ messages that say what to do.
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 import traceback
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from monthlypost.config import Settings
 from monthlypost.errors import StopAll, YouTubeError
+from monthlypost.paths import parse_json
 from monthlypost.publish.youtube.auth import RELOGIN, credentials, token_path
 from monthlypost.publish.youtube.quota import READ_UNITS, UPDATE_UNITS, Ledger, used_up
 from monthlypost.video import DESCRIPTION_MAX_BYTES, TAGS_MAX, TITLE_MAX
@@ -131,6 +131,10 @@ class YouTube:
             ) from None
         except (OSError, HttpLib2Error) as err:
             raise StopAll.at(None, f"cannot reach the YouTube API: {err}") from None
+        except (ValueError, RecursionError):  # an answer that is not JSON, or nested too deeply to read
+            raise YouTubeError.at(
+                None, f"the YouTube API answered in a form that could not be read ({UNREADABLE})"
+            ) from None
         except (AttributeError, TypeError, KeyError) as err:
             # googleapiclient's HttpError trips over some error bodies while describing them
             if not any("googleapiclient" in frame.filename for frame in traceback.extract_tb(err.__traceback__)[-1:]):
@@ -313,7 +317,7 @@ def _reason(err: HttpError) -> tuple[str, str]:
     """The first error reason and message in Google's JSON error body, as plain text."""
     fallback = str(getattr(err, "reason", "") or getattr(err.resp, "reason", "") or "no reason given")
     try:
-        body = json.loads(err.content.decode("utf-8")).get("error")
+        body = parse_json(err.content).get("error")
     except (ValueError, AttributeError, UnicodeDecodeError):
         return "", fallback
     if isinstance(body, str):  # OAuth-style: {"error": "invalid_grant", "error_description": "…"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from monthlypost.config import Settings
 from monthlypost.errors import StopAll, YouTubeError
 from monthlypost.layout import CAMPAIGNS, DIST
-from monthlypost.paths import PathError, kind, read_bytes, resolve, write_atomically
+from monthlypost.paths import PathError, kind, parse_json, read_bytes, resolve, write_atomically
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -71,7 +70,7 @@ def save_login(path: Path, token_json: str) -> None:
 def _saved_login(path: Path) -> dict[str, Any] | None:
     """The authorized-user JSON in ``path``, or None if the file is something else."""
     try:
-        info = json.loads(read_bytes(path).decode("utf-8"))
+        info = parse_json(read_bytes(path))
     except (PathError, ValueError):
         return None
     return info if isinstance(info, dict) and "refresh_token" in info else None
@@ -99,7 +98,7 @@ def login(settings: Settings, secrets: Path, open_browser: bool, port: int, say:
     from google_auth_oauthlib.flow import InstalledAppFlow
 
     try:
-        client = json.loads(read_bytes(secrets).decode("utf-8"))
+        client = parse_json(read_bytes(secrets))
         flow = InstalledAppFlow.from_client_config(client, scopes=[SCOPE])
     except (ValueError, KeyError, TypeError, AttributeError):
         raise YouTubeError.at(
@@ -195,5 +194,9 @@ def credentials(settings: Settings) -> Credentials:
         raise StopAll.at(path, f"Google refused to renew the YouTube login ({reason}); {RELOGIN}") from None
     except TransportError as err:
         raise StopAll.at(path, f"cannot reach Google to renew the YouTube login: {err}") from None
+    except RecursionError:  # google-auth reads the answer with json.loads, and catches only ValueError
+        raise StopAll.at(
+            path, "Google's answer to renewing the YouTube login could not be read (nested too deeply)"
+        ) from None
     save_login(path, creds.to_json())
     return creds

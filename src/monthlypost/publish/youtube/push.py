@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime
 import difflib
 import itertools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monthlypost.errors import Problem, StopAll, ValidationError, YouTubeError
-from monthlypost.paths import PathError, read_bytes, state_folder, write_state
+from monthlypost.paths import PathError, parse_json, read_bytes, state_folder, write_state
 from monthlypost.publish.flow import (
     HOLD,
     UNCHANGED,
@@ -75,7 +74,7 @@ def newest_backup(state: Path, video_id: str) -> Path:
 def read_backup(path: Path, video_id: str) -> dict[str, Any]:
     data = read_bytes(path)
     try:
-        record = json.loads(data.decode("utf-8"))
+        record = parse_json(data)
         snippet = record["snippet"]
         description = snippet["description"]
     except (ValueError, KeyError, TypeError):
