@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from monthlypost.config import Settings
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-_FOLDER = re.compile(r"([0-9]{4}-[0-9]{2})(?:-[A-Za-z0-9][A-Za-z0-9_-]*)?")
+_MONTH_LIKE = re.compile(r"([0-9]{4})-([0-9]{2})(.*)", re.DOTALL)
+MONTH_FOLDER = "a month's folder is named YYYY-MM or YYYY-MM-any-slug"
 
 
 def parse_month(text: str) -> str:
@@ -42,6 +43,24 @@ def parse_month(text: str) -> str:
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         raise ValueError(f"'{text}' is not a month like 2024-04")
     return match.group(0)
+
+
+def month_of_folder(name: str) -> tuple[str | None, str | None]:
+    """('2024-06', None) for a month's folder (2024-06, 2024-06-knees, 2024-06-café); (None, why not) for a
+    name that starts like one but is not (2024-13, 2024-06 copy, 2024-06-); (None, None) for anything else."""
+    found = _MONTH_LIKE.fullmatch(name)
+    if not found:
+        return None, None
+    year, number, rest = found.groups()
+    if rest and not rest.startswith("-"):
+        return None, f"starts like a month but is not one: {MONTH_FOLDER}"
+    if rest == "-":
+        return None, f"has nothing after its last '-': {MONTH_FOLDER}"
+    if not 1 <= int(number) <= 12:
+        return None, f"is not a month: {number} is no month of the year ({MONTH_FOLDER})"
+    if int(year) < 1:
+        return None, f"is not a month: there is no year {year} ({MONTH_FOLDER})"
+    return f"{year}-{number}", None
 
 
 def current_month(today: datetime.date | None = None) -> str:
@@ -153,9 +172,16 @@ class Workspace:
         """Every month folder, oldest first; two folders for one month is an error."""
         return dict(self._months)
 
+    @property
+    def misnamed(self) -> list[Problem]:
+        """The folders in campaigns/ that start like a month's but cannot be one (2024-13, 2024-06 copy)."""
+        self._months  # noqa: B018 - found while listing the months
+        return list(self._misnamed)
+
     @cached_property
     def _months(self) -> dict[str, Path]:  # read once per command, not once per month
         found: dict[str, list[Path]] = {}
+        self._misnamed: list[Problem] = []
         what = kind(self.campaigns)
         if what == "link":
             what = "folder" if is_folder(self.campaigns) else "other"
@@ -163,13 +189,18 @@ class Workspace:
             raise PathError.at(self.campaigns, "is not a folder; it must be the folder that holds the months")
         if what == "folder":
             try:
-                names = sorted(os.listdir(self.campaigns))
+                with os.scandir(self.campaigns) as entries:
+                    names = sorted((e.name, e.is_file(follow_symlinks=False)) for e in entries)
             except OSError as err:
                 raise fail(self.campaigns, "cannot be read", err) from None
-            for name in names:
-                match = _FOLDER.fullmatch(name)
-                if match:
-                    found.setdefault(match.group(1), []).append(self.campaigns / name)
+            for name, is_file in names:
+                month, wrong = month_of_folder(name)
+                if is_file and name != month:  # 2024-06-notes.txt beside the months: a file, not a month
+                    continue
+                if month is not None:
+                    found.setdefault(month, []).append(self.campaigns / name)
+                elif wrong is not None:
+                    self._misnamed.append(Problem(self.campaigns / name, wrong))
         for month, folders in found.items():
             if len(folders) > 1:
                 names = " and ".join(f.name for f in folders)
@@ -180,9 +211,15 @@ class Workspace:
         months = self.months()
         if month not in months:
             known = ", ".join(months) or "none yet"
-            raise MonthlypostError.at(
-                self.campaigns / month,
-                f"no folder for {month} (months here: {known}); run 'monthlypost new {month}' to start it",
+            near = [p for p in self.misnamed if p.path is not None and p.path.name.startswith(month)]
+            raise MonthlypostError(
+                [
+                    Problem(
+                        self.campaigns / month,
+                        f"no folder for {month} (months here: {known}); run 'monthlypost new {month}' to start it",
+                    ),
+                    *near,
+                ]
             )
         return months[month]
 

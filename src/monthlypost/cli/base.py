@@ -51,7 +51,10 @@ class Cli(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            done = super().invoke(ctx)
+            if isinstance(ctx.obj, State) and ctx.obj.failed:  # misnamed month folders: the rest went on
+                ctx.exit(1)
+            return done
         except Exception as err:
             from monthlypost.errors import MonthlypostError  # only now: --help never needs it
 
@@ -67,6 +70,14 @@ class State:
     def __init__(self, explicit: Path | None):
         self.explicit = explicit
         self.reported: set[str] = set()
+        self.failed = False  # something was reported as an error, though the command went on
+
+    def misnamed(self) -> None:
+        """Report the folders in campaigns/ that start like a month's but are not one (the months go on)."""
+        problems = self.workspace.misnamed
+        if problems:
+            report(problems, self.reported)
+            self.failed = True
 
     @cached_property
     def workspace(self) -> Workspace:
@@ -180,7 +191,10 @@ def months_arguments(f: Any) -> Any:
 def selected(state: State, months: tuple[str, ...], every: bool) -> list[str]:
     if months and every:
         raise click.UsageError("name months or use --all, not both")
-    return state.workspace.select(months, every)
+    chosen = state.workspace.select(months, every)
+    if not months:  # --all, or the newest: a folder meant as a month, misnamed, is said
+        state.misnamed()
+    return chosen
 
 
 def built(state: State, month: str) -> Any:

@@ -69,6 +69,7 @@ def list_months(state: State) -> None:
 
     workspace = state.workspace
     months = workspace.months()
+    state.misnamed()
     if not months:
         click.echo("No months yet; run 'monthlypost new YYYY-MM' to start one.")
         return
