@@ -6,12 +6,14 @@ template making too much); this file what is not a plain refusal."""
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from .conftest import run
+from .conftest import edit, run, snapshot
 
 TOPIC = "campaigns/2024-04/topic.toml"
 SCRIPT = "campaigns/2024-04/script.md"
@@ -86,3 +88,50 @@ def test_a_file_named_like_a_month_beside_the_months_is_not_one(example):
     result = run("build", "--all")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (example / "dist").iterdir()) == ["2024-04", "2024-06"]
+
+
+# --- The workspace's disk full -------------------------------------------------------------------------
+
+
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every write of a file's bytes fails as on a full disk (making folders and names still works)."""
+
+    def no_room(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def full(opener):
+        def opened(self_or_fd, mode="r", *args, **kwargs):
+            f = opener(self_or_fd, mode, *args, **kwargs)
+            if any(c in mode for c in "wax+"):
+                f.write = no_room
+            return f
+
+        return opened
+
+    monkeypatch.setattr(os, "pwrite", no_room)
+    monkeypatch.setattr(os, "write", no_room)
+    monkeypatch.setattr(os, "fdopen", full(os.fdopen))
+    monkeypatch.setattr(Path, "open", full(Path.open))
+
+
+@pytest.mark.parametrize(
+    "args, names, says",
+    [
+        (("build", "2024-04"), "dist/2024-04", "could not write the outputs: the disk is full"),
+        (("new", "2024-09", "--title", "Knees"), "campaigns/2024-09/topic.toml", "the disk is full"),
+    ],
+)
+def test_a_full_disk_is_the_disk_full_message_and_nothing_is_lost(example, monkeypatch, args, names, says):
+    assert run("build", "2024-04").exit_code == 0
+    edit(example / SCRIPT, "Enjoy the video.", "Enjoy the video, again.")
+    before = snapshot(example)
+    full_disk(monkeypatch)
+    result = run(*args)
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert f"Error: {names}" in result.stderr and says in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    after = snapshot(example)
+    assert {k: v for k, v in after.items() if k != ".monthlypost/lock"} == {
+        k: v for k, v in before.items() if k != ".monthlypost/lock"
+    }

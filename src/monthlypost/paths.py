@@ -390,8 +390,9 @@ def one_at_a_time(path: Path, waiting: Callable[[int | None], None]) -> Iterator
                 holder = os.pread(fd, 20, 0).strip()
                 waiting(int(holder) if holder.isdigit() else None)
                 fcntl.flock(fd, fcntl.LOCK_EX)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            with contextlib.suppress(OSError):  # the process id is only for a waiting one's message (a full
+                os.ftruncate(fd, 0)  # disk is said by whatever the command writes next)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
         if fd >= 0:

@@ -8,6 +8,7 @@ from pathlib import Path
 from monthlypost.campaign import SCRIPT_NAME, TOPIC_NAME, title_rule
 from monthlypost.errors import MonthlypostError
 from monthlypost.layout import CAMPAIGNS, CONFIG_NAME
+from monthlypost.paths import fail
 from monthlypost.tables import text_rule
 from monthlypost.video import PLACEHOLDER_ID
 from monthlypost.workspace import Workspace
@@ -146,5 +147,5 @@ def _create(files: dict[Path, str]) -> list[Path]:
         for folder in reversed(new_folders):
             if folder.exists():
                 folder.rmdir()
-        raise MonthlypostError.at(err.filename or path, f"could not create: {err.strerror or err}") from err
+        raise fail(err.filename or path, "could not be created", err) from None
     return created
