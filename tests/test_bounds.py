@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from .conftest import edit, run, snapshot
 
@@ -135,3 +136,45 @@ def test_a_full_disk_is_the_disk_full_message_and_nothing_is_lost(example, monke
     assert {k: v for k, v in after.items() if k != ".monthlypost/lock"} == {
         k: v for k, v in before.items() if k != ".monthlypost/lock"
     }
+
+
+# --- Merge tags --------------------------------------------------------------------------------------
+
+
+MERGE_TAGS = [
+    "*|FNAME|*",  # Mailchimp
+    "*|IF:FNAME|*",
+    "{{ subscriber.first_name }}",  # Kit (Liquid)
+    '{{ subscriber.first_name | default: "friend" }}',
+    "{{ subscriber.metadata.first_name }}",  # Buttondown (Django)
+    "{{ contact.FIRSTNAME }}",  # Brevo
+    "{$name}",  # MailerLite: no markup in it, so nothing to keep
+    "{% if subscriber.first_name %}",
+    "{{{unsubscribe}}}",  # Handlebars, unescaped
+    "[[FIRST_NAME]]",  # Mailjet
+]
+
+
+def test_every_providers_merge_tags_reach_it_as_written(example):
+    lines = "\n\n".join(f"Tag {n}: Hi {tag}, welcome." for n, tag in enumerate(MERGE_TAGS))
+    edit(example / SCRIPT, "Enjoy the video.", f"Enjoy the video.\n\n{lines}")
+    result = run("build", "2024-04")
+    assert result.exit_code == 0, result.output
+    out = example / "dist/2024-04"
+    html = (out / "newsletter.html").read_text()
+    text = (out / "newsletter.txt").read_text()
+    for n, tag in enumerate(MERGE_TAGS):
+        assert f"Tag {n}: Hi {tag}, welcome." in html, tag
+        assert f"Tag {n}: Hi {tag}, welcome." in " ".join(text.split()), tag
+    assert "<em>|FNAME|</em>" not in html
+
+
+def test_a_merge_tag_is_text_everywhere_else(example):
+    edit(example / SCRIPT, "Enjoy the video.", "Enjoy the video, *|FNAME|*.\n\nA *real* emphasis, & {{ a & b }}.")
+    assert run("build", "2024-04").exit_code == 0
+    out = example / "dist/2024-04"
+    assert "Enjoy the video, *|FNAME|*." in (out / "post.html").read_text()  # as written, on the blog too
+    shown = MarkdownIt("commonmark").render((out / "post.md").read_text())  # post.md, as a site shows it
+    assert "Enjoy the video, *|FNAME|*." in shown
+    html = (out / "newsletter.html").read_text()
+    assert "A <em>real</em> emphasis, &amp; {{ a &amp; b }}." in html  # emphasis is still emphasis; & escaped

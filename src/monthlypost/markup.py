@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
     from markdown_it.tree import SyntaxTreeNode
 
@@ -35,7 +36,31 @@ def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False, "maxNesting": NESTING_LIMIT})
     # Every link is parsed, so that an unsafe one can be dropped leaving its text, not its Markdown source.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
+    md.inline.ruler.before("emphasis", "merge_tag", _merge_tag)
+    md.add_render_rule("merge_tag", lambda renderer, tokens, idx, options, env: tokens[idx].content)
     return md
+
+
+# A mail provider's merge tags, which it fills in for each subscriber: Mailchimp's *|FNAME|*, the {{ … }}
+# and {% … %} of Kit, Buttondown, Brevo and SendGrid (Liquid, Django, Handlebars' {{{ }}}), Mailjet's
+# [[…]]. In the script they are kept exactly as written (not read as emphasis or a link), and written into
+# the HTML as they are: no character of them needs escaping, as none is <, > or & (text with one is not a tag).
+_MERGE_TAG = re.compile(
+    r"\*\|[^|*<>&\n]{1,100}\|\*|\{\{\{?[^{}<>&\n]{1,200}\}?\}\}|\{%[^%<>&\n]{1,200}%\}|\[\[[^\[\]<>&\n]{1,200}\]\]"
+)
+
+
+def _merge_tag(state: StateInline, silent: bool) -> bool:
+    if state.src[state.pos] not in "*{[":
+        return False
+    found = _MERGE_TAG.match(state.src, state.pos)
+    if found is None:
+        return False
+    if not silent:
+        token = state.push("merge_tag", "", 0)
+        token.content = found.group(0)
+    state.pos = found.end()
+    return True
 
 
 class Reference(NamedTuple):
@@ -178,7 +203,7 @@ def _rewritten(tokens: list[Token], rewrite: Rewrite) -> list[Token]:
 
 def _plain(node: SyntaxTreeNode) -> str:
     """The words inside an inline node, without any markup."""
-    if node.type in ("text", "code_inline"):
+    if node.type in ("text", "code_inline", "merge_tag"):
         return node.content
     if node.type in ("softbreak", "hardbreak"):
         return " "
@@ -293,7 +318,7 @@ class TextWriter:
             return " "
         if kind == "hardbreak":
             return "\n"
-        if kind == "code_inline":
+        if kind in ("code_inline", "merge_tag"):
             return node.content
         if kind == "link":
             text, href = self.inline(node), self.rewrite("link", str(node.attrs["href"]))
@@ -355,7 +380,7 @@ class MarkdownWriter(TextWriter):
 
     def span(self, node: SyntaxTreeNode) -> str:
         kind = node.type
-        if kind == "text":
+        if kind in ("text", "merge_tag"):  # a merge tag in post.md: text, shown as written
             return _escape_inline(node.content)  # the start of a line is escaped when lines are known (wrap)
         if kind == "softbreak":
             return "\n"
