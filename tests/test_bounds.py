@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from .conftest import edit, run, snapshot
+from .conftest import edit, run, snapshot, write
 
 TOPIC = "campaigns/2024-04/topic.toml"
 SCRIPT = "campaigns/2024-04/script.md"
@@ -178,3 +178,58 @@ def test_a_merge_tag_is_text_everywhere_else(example):
     assert "Enjoy the video, *|FNAME|*." in shown
     html = (out / "newsletter.html").read_text()
     assert "A <em>real</em> emphasis, &amp; {{ a &amp; b }}." in html  # emphasis is still emphasis; & escaped
+
+
+# --- Time ---------------------------------------------------------------------------------------------
+
+
+def test_a_template_loop_that_would_run_for_hours_is_stopped_and_named(example, monkeypatch):
+    monkeypatch.setattr("monthlypost.render.RENDER_SECONDS", 1)
+    write(
+        example / "templates/youtube.txt",
+        "{{ summary }}\n{% for a in range(99999) %}\n{% for b in range(99999) %}{% endfor %}\n{% endfor %}\n",
+    )
+    result = run("build", "2024-04")
+    assert result.exit_code == 1
+    assert "Error: templates/youtube.txt: line 3: still running after 1 seconds: a loop that never ends" in (
+        result.stderr
+    ), result.stderr
+    assert not (example / "dist/2024-04").exists()
+
+
+def test_a_filter_loop_that_would_run_for_hours_is_stopped_too(example, monkeypatch):
+    monkeypatch.setattr("monthlypost.render.RENDER_SECONDS", 1)
+    write(example / "templates/post.md", "{{ range(10)|slice(4000000)|list|length }}\n")
+    result = run("build", "2024-04")
+    assert result.exit_code == 1
+    assert "Error: templates/post.md: line 1: still running after 1 seconds" in result.stderr, result.stderr
+
+
+def test_the_time_limit_applies_to_the_workspaces_templates_and_not_beyond(example, monkeypatch):
+    """A build with templates of its own runs them under the limit, and is otherwise the same."""
+    monkeypatch.setattr("monthlypost.render.RENDER_SECONDS", 1)
+    assert run("build", "2024-04").exit_code == 0
+    before = snapshot(example / "dist/2024-04")
+    write(example / "templates/youtube.txt", '{% extends "default/youtube.txt" %}\n')
+    result = run("build", "2024-04")
+    assert result.exit_code == 0, result.output
+    after = snapshot(example / "dist/2024-04")
+    assert {k: v for k, v in after.items() if k != "manifest.json"} == {
+        k: v for k, v in before.items() if k != "manifest.json"
+    }
+
+
+def test_what_templates_can_still_make(example):
+    write(
+        example / "templates/youtube.txt",
+        "{{ summary }}\n{{ 2 ** 64 }} {{ 12345678|filesizeformat }} {{ '%05d'|format(42) }}"
+        " {{ '{:,}'.format(1234567) }}"
+        " {{ 'ab' * 3 }} {{ [1, 2] + [3] }} {{ 'x'|center(9) }}| {{ 'a b'|replace('a', 'c') }}"
+        " {{ ['a', 'b']|join('-') }} {{ lipsum(1, html=False, min=5, max=6)|wordcount }}\n",
+    )
+    result = run("build", "2024-04")
+    assert result.exit_code == 0, result.output
+    assert (
+        "18446744073709551616 12.3 MB 00042 1,234,567 ababab [1, 2, 3]     x    | c b a-b 5\n"
+        in (example / "dist/2024-04/youtube.txt").read_text()
+    )

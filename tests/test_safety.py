@@ -166,6 +166,7 @@ class Case:
     args: tuple[str, ...] = ("build", "2024-04")
 
 
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
 OUTSIDE_IMAGE = "../../../outside/secret.jpg"
 PRECIOUS = "../outside/precious.txt"  # from the workspace, where commands run
 
@@ -504,6 +505,86 @@ CASES: dict[str, Case] = {
     ),
     ".monthlypost a symlink": Case(
         symlink(".monthlypost", "../outside"), ".monthlypost", "is a symlink", ("youtube", "push", "--dry-run")
+    ),
+    # --- Nested past what a parser follows (RecursionError), and input that would take minutes -------
+    "topic.toml keywords nested 1,000 deep": Case(
+        topic_line("keywords = " + "[" * 1000 + "]" * 1000), TOPIC, "invalid TOML: arrays or tables nested too deeply"
+    ),
+    "monthlypost.toml nested 1,000 deep": Case(
+        settings("[youtube]\n", "[youtube]\ndeep = " + "[" * 1000 + "]" * 1000 + "\n"),
+        SETTINGS,
+        "invalid TOML: arrays or tables nested too deeply",
+    ),
+    "manifest.json nested 100,000 deep": Case(
+        lambda r: (r / OUT / "manifest.json").write_bytes(DEEP_JSON),
+        f"{OUT}/manifest.json",
+        "edited since it was built",
+    ),
+    "youtube-pushed.json nested 100,000 deep": Case(
+        state_file("youtube-pushed.json", DEEP_JSON.decode()),
+        ".monthlypost/youtube-pushed.json",
+        "delete it",
+        ("list",),
+    ),
+    "youtube-quota.json nested 100,000 deep": Case(
+        state_file("youtube-quota.json", DEEP_JSON.decode()),
+        ".monthlypost/youtube-quota.json",
+        "delete it",
+        ("youtube", "push", "--dry-run"),
+    ),
+    "lists nested 1,000 levels by indentation": Case(
+        script("\n".join("  " * i + "- x" for i in range(1_000))), SCRIPT, "a list item indented by 258 columns"
+    ),
+    "lists nested 10,000 levels on one line": Case(script("- " * 10_000 + "x"), SCRIPT, "more than 64 lists or quotes"),
+    "quotes nested 10,000 levels on one line": Case(
+        script("> " * 10_000 + "x"), SCRIPT, "more than 64 lists or quotes"
+    ),
+    "400,000 lists opened on one line": Case(script("- " * 400_000 + "x"), SCRIPT, "more than 64 lists or quotes open"),
+    "50,000 unclosed image brackets": Case(script("![" * 50_000), SCRIPT, "50,000 '[' in a paragraph"),
+    "a 32 KB web address in monthlypost.toml": Case(
+        settings('website = "https://www.livepainfreeprocess.com"\n', f'website = "https://{"a" * 32_000}.com"\n'),
+        SETTINGS,
+        "'https://aaaa",
+    ),
+    "a 32 KB email address in monthlypost.toml": Case(
+        settings('reply_to = "Patrick@patricklerouge.com"', f'reply_to = "{"a@" * 16_000}b"'),
+        SETTINGS,
+        "(32,001 characters) is not an email address",
+    ),
+    "a template making a number of 3 billion bits": Case(
+        template("youtube.txt", "{{ 7 ** 999999999 }}"), "templates/youtube.txt", "line 1: 7 ** 999999999 is a number"
+    ),
+    "a template making a gigabyte of text": Case(
+        template("youtube.txt", '{% set x = "x" * 1000000 %}\n{{ x ~ x ~ x ~ x ~ x }}'),
+        "templates/youtube.txt",
+        "line 2: a text or list too long to make",
+    ),
+    "a template writing a gigabyte": Case(
+        template("post.md", '{% for i in range(1000) %}{{ "x" * 1000000 }}{% endfor %}'),
+        "templates/post.md",
+        "line 1: writes more than 4,194,304 characters",
+    ),
+    "a template making a gigabyte of text in a macro": Case(
+        template(
+            "post.md",
+            '{% macro m() %}\n{% for i in range(1000) %}{{ "x" * 1000000 }}{% endfor %}{% endmacro %}{{ m() }}',
+        ),
+        "templates/post.md",
+        "line 2: writes more than 4,194,304 characters",
+    ),
+    "a template joining a list to a gigabyte": Case(
+        template(
+            "youtube.txt",
+            '{% set l = [] %}{% for i in range(1000) %}{{ l.append("x" * 1000000) }}{% endfor %}\n{{ l|join }}',
+        ),
+        "templates/youtube.txt",
+        "given a text or list too long to work on",
+    ),
+    "a template padding to a gigabyte": Case(
+        template("youtube.txt", '{{ "x"|center(10 ** 9) }}'), "templates/youtube.txt", "line 1: a text or list too long"
+    ),
+    "a template formatting a gigabyte": Case(
+        template("youtube.txt", '{{ "%999999999d" % 1 }}'), "templates/youtube.txt", "a width or precision of a million"
     ),
     # --- Other commands -------------------------------------------------------------------------
     "new with a control character in the title": Case(

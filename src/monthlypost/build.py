@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -68,7 +69,7 @@ def _run_templates(workspace: Workspace, campaign: Campaign, problems: Problems)
     """Every output but the manifest, or None when a template failed (the failure is in ``problems``)."""
     import jinja2  # the renderers load only when something is rendered, not for list or an up-to-date build
 
-    from monthlypost.render import context, template_problem
+    from monthlypost.render import TemplateTimeout, context, render_budget, template_problem
     from monthlypost.render.blog import render_blog
     from monthlypost.render.description import render_description
     from monthlypost.render.email import message, render_email
@@ -76,14 +77,22 @@ def _run_templates(workspace: Workspace, campaign: Campaign, problems: Problems)
     settings = workspace.settings
     env = workspace.jinja
     try:
-        ctx = context(settings, campaign)
-        texts = render_blog(env, ctx, campaign)
-        texts["youtube.txt"] = render_description(env, ctx, campaign, settings, problems)
-        newsletter = render_email(env, ctx, campaign, settings, problems)
+        with render_budget(workspace.templates) if workspace.has_own_templates else contextlib.nullcontext():
+            ctx = context(settings, campaign)
+            texts = render_blog(env, ctx, campaign)
+            texts["youtube.txt"] = render_description(env, ctx, campaign, settings, problems)
+            newsletter = render_email(env, ctx, campaign, settings, problems)
         if newsletter is None:
             return None
         texts.update(newsletter)
         eml = message(settings, campaign, newsletter["newsletter.txt"], newsletter["newsletter.html"])
+    except TemplateTimeout as err:
+        where = _template_frame(err, workspace) or (workspace.templates, 0)
+        problems.error(
+            where[0],
+            f"line {where[1]}: {err}: a loop that never ends, or one far too long? A month's templates have "
+            "a few seconds",
+        )
     except jinja2.TemplateError as err:
         problems.append(template_problem(err, workspace.templates))
     except MonthlypostError as err:  # a template file that cannot be read, or invalid MJML

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monthlypost.errors import Problems
-from monthlypost.markup import Script
+from monthlypost.markup import Script, too_costly
 from monthlypost.outputs import RESERVED
 from monthlypost.paths import BadReference, PathError, output_name
 from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles
@@ -212,6 +212,10 @@ def read_script(files: MonthFiles, problems: Problems) -> Script | None:
         return None
     if not source.strip():
         problems.error(path, "empty; write the month's text here in Markdown")
+        return None
+    costly = too_costly(source)
+    if costly is not None:
+        problems.error(path, costly)
         return None
     script = Script(source)
     if script.truncated_at is not None:

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
 from monthlypost.colors import AA, WHITE, contrast
-from monthlypost.errors import Problems
+from monthlypost.errors import Problems, quoted
 from monthlypost.layout import CONFIG_NAME
 from monthlypost.tables import (
     Warn,
@@ -71,10 +71,15 @@ BUTTONDOWN_TEMPLATES = ("naked", "classic", "modern", "plaintext")
 
 # --- Value rules -----------------------------------------------------------------
 
-_URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
+# Each read in one pass, whatever the value (none of them backtracks): the host's dot, and an address's
+# length, are checked apart.
+_URL = re.compile(r"https?://[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
+URL_MOST = 2048  # characters: what browsers and mail clients take as one address
 # Addresses as mail software takes them: no spaces, quotes, brackets or other characters a header treats specially.
 _ADDRESS_PART = r"[^\s@<>()\[\]\\,;:\"]+"
-EMAIL_ADDRESS = re.compile(rf"{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}")
+_DOMAIN_LABEL = r"[^\s@<>()\[\]\\,;:\".]+"
+EMAIL_ADDRESS = re.compile(rf"{_ADDRESS_PART}@(?:{_DOMAIN_LABEL}\.)+{_DOMAIN_LABEL}")
+EMAIL_MOST = 254  # characters: the longest address mail takes (RFC 5321)
 _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 _LANGUAGE = re.compile(r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*")
 
@@ -91,11 +96,14 @@ def split_url(url: str) -> SplitResult | None:
 
 def web_address(url: str) -> Iterable[str]:
     """An absolute http(s) address; plain http:// is only a warning."""
+    if len(url) > URL_MOST:
+        yield f"{quoted(url)} is too long for a web address (at most {URL_MOST:,} characters)"
+        return
     parts = split_url(url)
-    if not _URL.fullmatch(url) or parts is None or not parts.hostname:
-        yield f"'{url}' is not an absolute web address (https://…)"
+    if not _URL.fullmatch(url) or parts is None or not parts.hostname or "." not in parts.hostname:
+        yield f"{quoted(url)} is not an absolute web address (https://…)"
     elif not url.lower().startswith("https://"):
-        yield Warn(f"'{url}' is not https://; browsers and mail clients may flag it")
+        yield Warn(f"{quoted(url)} is not https://; browsers and mail clients may flag it")
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -103,16 +111,20 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def api_address(url: str) -> Iterable[str]:
     """A service's address that a password or key is sent to: https://, or http:// on this machine only."""
+    if len(url) > URL_MOST:
+        yield f"{quoted(url)} is too long for a web address (at most {URL_MOST:,} characters)"
+        return
     parts = split_url(url)
-    if not _URL.fullmatch(url) and not (parts and parts.hostname in LOOPBACK) or parts is None or not parts.hostname:
-        yield f"'{url}' is not an absolute web address (https://…)"
-    elif parts.scheme != "https" and parts.hostname not in LOOPBACK:
-        yield f"'{url}' is not https://, so your password or key would cross the network unencrypted; use https://"
+    host = parts.hostname if parts else None
+    if not _URL.fullmatch(url) or not host or ("." not in host and host not in LOOPBACK):
+        yield f"{quoted(url)} is not an absolute web address (https://…)"
+    elif parts is not None and parts.scheme != "https" and host not in LOOPBACK:
+        yield f"{quoted(url)} is not https://, so your password or key would cross the network unencrypted"
 
 
 def accent_color(color: str) -> Iterable[str]:
     if not _COLOR.fullmatch(color):
-        yield f"'{color}' is not a colour like #2a7ab0"
+        yield f"{quoted(color)} is not a colour like #2a7ab0"
         return
     ratio = contrast(color, WHITE)
     if ratio < AA:
@@ -131,12 +143,12 @@ def time_zone(name: str) -> Iterable[str]:
     try:
         ZoneInfo(name)
     except (KeyError, ValueError, OSError):
-        yield f"'{name}' is not a time zone; use a name like 'America/Los_Angeles' or 'Europe/Paris'"
+        yield f"{quoted(name)} is not a time zone; use a name like 'America/Los_Angeles' or 'Europe/Paris'"
 
 
 def email_address(value: str) -> Iterable[str]:
-    if not EMAIL_ADDRESS.fullmatch(value):
-        yield f"'{value}' is not an email address"
+    if len(value) > EMAIL_MOST or not EMAIL_ADDRESS.fullmatch(value):
+        yield f"{quoted(value)} is not an email address"
 
 
 def categories(names: list[str]) -> Iterable[str]:

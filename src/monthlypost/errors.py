@@ -25,6 +25,12 @@ def printable(text: str) -> str:
     return text.translate(_ESCAPED)
 
 
+def quoted(text: str, most: int = 80) -> str:
+    """A value as a message quotes it: in quotes, and cut short after ``most`` characters, so that a message
+    about a value of any length is one readable line."""
+    return f"'{text}'" if len(text) <= most else f"'{text[: most - 1]}…' ({len(text):,} characters)"
+
+
 def display_path(path: Path | str) -> str:
     """A path as the user would type it: relative to the current directory when under it, and printable.
 

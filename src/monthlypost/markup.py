@@ -72,6 +72,44 @@ class Reference(NamedTuple):
     line: int  # 1-based line in script.md
 
 
+# What markdown-it reads in time that grows with the square of it, bounded before it is read (nothing a
+# workspace holds may keep a command busy for more than a few seconds): lists nested by indentation (10,000
+# levels took 13 s), lists or quotes opened on one line ('- - - …': 400,000 took 1.5 s), and '[' waiting
+# for their ']' (about 2e-8 s times the square of their number in a paragraph: 50,000 took 4.5 s).
+MOST_INDENT = 256  # the columns a list item may be indented by: 30 levels at 8 each
+MOST_OPENED = 64  # lists or quotes opened at the start of one line
+MOST_BRACKETS = 5_000  # the '[' of a paragraph, squared and summed over the script: at most this, squared
+_LIST_ITEM = re.compile(r"^([ \t]*)(?:[*+-]|[0-9]{1,9}[.)])(?:[ \t]|$)", re.MULTILINE)
+_OPENED = re.compile(rf"^[ \t]*(?:(?:[*+>-]|[0-9]{{1,9}}[.)])[ \t]+){{{MOST_OPENED + 1}}}", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n[ \t]*\n")
+
+
+def too_costly(source: str) -> str | None:
+    """Why the script would take too long to read ('line N: …'), before it is read; None if it will not."""
+    deep = f"lists and quotes nest at most {Script.MAX_DEPTH} levels deep"
+    for found in _LIST_ITEM.finditer(source):
+        columns = len(found.group(1).expandtabs(4))
+        if columns > MOST_INDENT:
+            return f"line {_line_of(source, found.start())}: a list item indented by {columns} columns; {deep}"
+    opened = _OPENED.search(source)
+    if opened:
+        return f"line {_line_of(source, opened.start())}: more than {MOST_OPENED} lists or quotes open at once; {deep}"
+    if source.count("[") > MOST_BRACKETS:
+        counts = [(paragraph.count("["), paragraph) for paragraph in _BLANK_LINES.split(source)]
+        if sum(n * n for n, _ in counts) > MOST_BRACKETS**2:
+            most, paragraph = max(counts, key=lambda c: c[0])
+            return (
+                f"line {_line_of(source, source.index(paragraph))}: {most:,} '[' in a paragraph (links and images), "
+                f"and {sum(n for n, _ in counts):,} in all, would take too long to read; a paragraph can hold "
+                f"{MOST_BRACKETS:,} (fewer where there are many such paragraphs)"
+            )
+    return None
+
+
+def _line_of(source: str, at: int) -> int:
+    return source.count("\n", 0, at) + 1
+
+
 class Script:
     """The month's text, parsed once."""
 

@@ -164,8 +164,20 @@ def read_bytes(path: Path, missing: str | None = None) -> bytes:
         os.close(fd)
 
 
+TEXT_AT_MOST = 2**20  # a text monthlypost reads (a script, topic.toml, a template): far beyond any month's
+
+
 def decode_text(data: bytes, path: Path) -> str:
-    """UTF-8 text, a leading byte-order mark dropped; bad bytes and control characters are errors with a line."""
+    """UTF-8 text, a leading byte-order mark dropped; bad bytes and control characters are errors with a line.
+
+    At most :data:`TEXT_AT_MOST` bytes: reading a text costs time in proportion to it (and some parsers more),
+    and no month's text comes near a megabyte."""
+    if len(data) > TEXT_AT_MOST:
+        raise PathError.at(
+            path,
+            f"{len(data) / 2**10:,.0f} KB of text; monthlypost reads texts of up to {TEXT_AT_MOST // 2**10:,} KB "
+            "(a month's script is a few kilobytes): is it the file you meant?",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import tomli
 
-from monthlypost.errors import Problems
+from monthlypost.errors import Problems, quoted
 from monthlypost.paths import PathError, control_at, decode_text, read_bytes
 
 T = TypeVar("T")
@@ -197,7 +197,7 @@ def one_of(choices: Iterable[str]) -> Rule:
 
     def check(value: str) -> Iterable[str]:
         if value not in choices:
-            yield f"'{value}' is not one of {', '.join(choices)}{suggest(value, choices)}"
+            yield f"{quoted(value)} is not one of {', '.join(choices)}{suggest(value, choices)}"
 
     return check
 
@@ -205,7 +205,7 @@ def one_of(choices: Iterable[str]) -> Rule:
 def pattern(regex: re.Pattern[str], what: str) -> Rule:
     def check(value: str) -> Iterable[str]:
         if not regex.fullmatch(value):
-            yield f"'{value}' is not {what}"
+            yield f"{quoted(value)} is not {what}"
 
     return check
 

@@ -8,6 +8,8 @@ from itertools import pairwise
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
+from monthlypost.errors import quoted
+
 _ID = re.compile(r"[A-Za-z0-9_-]{11}")
 PLACEHOLDER_ID = "XXXXXXXXXXX"  # what a new month's topic.toml holds until the video exists
 _YOUTUBE_HOSTS = {"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"}
@@ -29,16 +31,16 @@ def video_id(link: str) -> str:
     except ValueError:  # an unclosed '[' in the host, and the like
         url, hostname = None, ""
     if url is None or url.scheme not in ("http", "https") or "." not in hostname or any(c.isspace() for c in text):
-        raise VideoLinkError(f"'{link}' is not a YouTube video link or an 11-character video id")
+        raise VideoLinkError(f"{quoted(link)} is not a YouTube video link or an 11-character video id")
     host = hostname.removeprefix("www.")
     if host == "youtu.be":
         candidate = url.path.strip("/")
     elif host in _YOUTUBE_HOSTS:
         candidate = _id_on_youtube(url.path, parse_qs(url.query), link)
     else:
-        raise VideoLinkError(f"'{link}' is not a YouTube link (it points to {hostname})")
+        raise VideoLinkError(f"{quoted(link)} is not a YouTube link (it points to {hostname})")
     if not _ID.fullmatch(candidate):
-        raise VideoLinkError(f"'{link}' does not hold an 11-character YouTube video id")
+        raise VideoLinkError(f"{quoted(link)} does not hold an 11-character YouTube video id")
     return candidate
 
 
@@ -48,13 +50,13 @@ def _id_on_youtube(path: str, query: dict[str, list[str]], link: str) -> str:
         if "v" in query:
             return query["v"][0]
         if "list" in query:
-            raise VideoLinkError(f"'{link}' is a playlist, not a video; link one video from it")
-        raise VideoLinkError(f"'{link}' has no video id (v=…)")
+            raise VideoLinkError(f"{quoted(link)} is a playlist, not a video; link one video from it")
+        raise VideoLinkError(f"{quoted(link)} has no video id (v=…)")
     if len(parts) == 2 and parts[0] in _PATH_FORMS:
         return parts[1]
     if parts == ["playlist"]:
-        raise VideoLinkError(f"'{link}' is a playlist, not a video; link one video from it")
-    raise VideoLinkError(f"'{link}' is not a link to a YouTube video")
+        raise VideoLinkError(f"{quoted(link)} is a playlist, not a video; link one video from it")
+    raise VideoLinkError(f"{quoted(link)} is not a link to a YouTube video")
 
 
 def watch_url(vid: str) -> str:

@@ -7,16 +7,25 @@ override can ``{% extends "default/post.html" %}`` and change one block.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import functools
 import json
+import os
 import re
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from monthlypost import __version__
@@ -45,6 +54,209 @@ class Loader(jinja2.BaseLoader):
         return template.text, str(template.path), lambda: self.sources.find(name) is template
 
 
+NUMBER_BITS = 4096  # the largest number a template may make (1,233 digits): 7 ** 999999999 would take hours
+TEXT_MOST = 2**22  # the most text a template may make or hold at once: a largest script's HTML, four times over
+RENDER_SECONDS = 5  # a month's templates, when the workspace has its own: a loop that never ends is stopped
+TOO_LONG = f"a text or list too long to make (over {TEXT_MOST:,} characters or items)"
+TOO_MUCH = f"given a text or list too long to work on (over {TEXT_MOST:,} characters or items)"
+WRITES_TOO_MUCH = f"writes more than {TEXT_MOST:,} characters"
+# A width or precision of a million or more in a format ('%9999999d', '{:>9999999}'): a text that long.
+_WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:[0-9]{7,}|[0-9]*\.[0-9]{7,})|\{[^{}]*:[^{}]*[0-9]{7,}[^{}]*\}")
+# What takes an int that says how much it makes (indent's width is made once even where there is no line)
+_COUNTS = {"center", "ljust", "rjust", "zfill", "indent", "batch", "slice", "lipsum", "generate_lorem_ipsum"}
+
+
+class _Generator(CodeGenerator):
+    """Jinja's compiler, with what a template writes into a macro, block or {% set %} counted as it goes, and
+    a ~ b checked like a + b."""
+
+    def buffer(self, frame: Frame) -> None:
+        frame.buffer = self.temporary_identifier()
+        self.writeline(f"{frame.buffer} = environment.Output()")
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.sized(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
+class _Output(list):  # type: ignore[type-arg]
+    """What a macro, block or {% set %} writes, refused as soon as it is too long."""
+
+    size = 0
+
+    def append(self, piece: str) -> None:
+        self.size += len(piece)
+        if self.size > TEXT_MOST:
+            raise SecurityError(WRITES_TOO_MUCH)
+        super().append(piece)
+
+    def extend(self, pieces: Iterable[str]) -> None:
+        for piece in pieces:
+            self.append(piece)
+
+
+class Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, refusing also what would take a template hours or gigabytes to compute: a number of
+    more than NUMBER_BITS bits, a text or list of more than TEXT_MOST characters or items, from an operator,
+    a filter, a method, a format, a ~ or the template's own output. Each is refused before it is made where
+    its arguments say how large it would be, and otherwise just after (so that the most ever made is what
+    one operation on at most TEXT_MOST makes, in well under a second)."""
+
+    intercepted_binops = frozenset({"**", "*", "+", "%"})
+    code_generator_class = _Generator
+    Output = _Output  # what the compiled templates write into (see _Generator)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and _int(left) and _int(right) and right > 0 and abs(left) > 1:
+            if right * abs(left).bit_length() > NUMBER_BITS:
+                raise SecurityError(f"{left} ** {right} is a number too large to make (over {NUMBER_BITS:,} bits)")
+        elif operator == "*" and _int(left) and _int(right):
+            if left.bit_length() + right.bit_length() > NUMBER_BITS:
+                raise SecurityError(f"a number too large to make (over {NUMBER_BITS:,} bits)")
+        elif operator == "*":
+            held, times = (left, right) if _int(right) else (right, left)
+            if _int(times) and _weight(held) * times > TEXT_MOST:
+                raise SecurityError(TOO_LONG)
+        elif operator == "+":
+            if _weight(left) + _weight(right) > TEXT_MOST:
+                raise SecurityError(TOO_LONG)
+        elif operator == "%" and isinstance(left, str):
+            _checked("%", left, (right,))
+        return self.sized(lambda: super(Sandbox, self).call_binop(context, operator, left, right))
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - as Jinja's
+        owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)  # a method's (str.format's too)
+        _checked(getattr(__obj, "__name__", ""), owner, (*args, *kwargs.values()))
+        return __self.sized(lambda: SandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs))
+
+    def concat(self, pieces: Iterable[str]) -> str:  # type: ignore[override] # a template's, a block's output
+        kept, size = [], 0
+        for piece in pieces:
+            size += len(piece)
+            if size > TEXT_MOST:
+                too_much = SecurityError(WRITES_TOO_MUCH)
+                if isinstance(pieces, Generator):  # raised where the template is, so that its line is named
+                    pieces.throw(too_much)
+                raise too_much
+            kept.append(piece)
+        return "".join(kept)
+
+    @staticmethod
+    def sized(made: Any) -> Any:
+        """What ``made`` makes (or is), if not too long, nor too large for memory."""
+        try:
+            value = made() if callable(made) else made
+        except MemoryError:
+            raise SecurityError(TOO_LONG) from None
+        if isinstance(value, (str, list, tuple)) and len(value) > TEXT_MOST:
+            raise SecurityError(TOO_LONG)
+        return value
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _weight(value: Any) -> int:
+    """The characters and items a value holds, lists' and dicts' counted all the way down (a list holding
+    one long text a thousand times is a thousand long texts to join); counting stops past TEXT_MOST."""
+    total, todo = 0, [value]
+    while todo and total <= TEXT_MOST:
+        item = todo.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            total += len(item)
+            todo.extend(item)
+        elif isinstance(item, dict):
+            total += len(item)
+            todo.extend(item.keys())
+            todo.extend(item.values())
+    return total
+
+
+def _checked(name: str, owner: Any, args: tuple[Any, ...]) -> None:
+    """A filter, method or operator ``name`` on ``owner`` (the text or list it works on), refused before it
+    runs when its arguments say it would make too much."""
+    if any(_weight(a) > TEXT_MOST for a in (owner, *args)):
+        raise SecurityError(TOO_MUCH)
+    if name in _COUNTS and any(_int(a) and a > TEXT_MOST for a in args):
+        raise SecurityError(TOO_LONG)
+    text = owner if isinstance(owner, str) else ""
+    makes = 0
+    if name in ("format", "format_map", "%"):
+        if _WIDE_FORMAT.search(text):
+            raise SecurityError(f"a width or precision of a million or more: {TOO_LONG}")
+        fields = text.count("{") + text.count("%")  # each may repeat the longest argument
+        makes = len(text) + fields * max((_weight(a) for a in args), default=0)
+    elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        makes = len(text) + (text.count(args[0]) if args[0] else len(text) + 1) * len(args[1])
+    elif name == "join":  # between.join(items), or the filter: items|join(between)
+        if isinstance(owner, str):
+            items, between = (args[0] if args else ()), owner
+        else:
+            items, between = owner, (args[0] if args else "")
+        makes = _weight(items) + (len(items) if hasattr(items, "__len__") else 0) * len(str(between))
+    elif name in ("indent", "expandtabs"):
+        width = args[0] if args else (4 if name == "indent" else 8)
+        each = width if _int(width) else len(str(width))
+        makes = len(text) + text.count("\n" if name == "indent" else "\t") * each
+    if makes > TEXT_MOST:
+        raise SecurityError(TOO_LONG)
+
+
+def _bounded(f: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """A filter, refused like a method (see _checked) before it runs, and after if what it made is too long."""
+
+    @functools.wraps(f)  # keeps what Jinja reads from it (pass_context…)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        given = [a for a in args if not isinstance(a, (Context, EvalContext, jinja2.Environment))]
+        _checked(name, given[0] if given else None, (*given[1:], *kwargs.values()))
+        return Sandbox.sized(lambda: f(*args, **kwargs))
+
+    return bounded
+
+
+class TemplateTimeout(Exception):
+    """A workspace's template ran past its time."""
+
+
+_JINJA = str(Path(jinja2.__file__).parent) + os.sep
+
+
+@contextlib.contextmanager
+def render_budget(folder: Path, seconds: float | None = None) -> Iterator[None]:
+    """Templates from ``folder`` (the workspace's own) stopped after ``seconds``, with TemplateTimeout raised
+    in them: a loop that would run for hours ({% for a in range(99999) %}{% for b in range(99999) %}…) ends.
+
+    Only their frames, and Jinja's own (its filters' loops: range(9)|slice(999999999)), are traced, line by
+    line (Jinja compiles a template to Python code under its file's name): everything else runs as fast as
+    ever.
+    """
+    seconds = RENDER_SECONDS if seconds is None else seconds
+    traced = (str(folder) + os.sep, _JINJA)
+    deadline = time.monotonic() + seconds
+    lines = 0
+
+    def in_template(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal lines
+        lines += 1
+        if lines % 512 == 0 and time.monotonic() > deadline:
+            raise TemplateTimeout(f"still running after {seconds:g} seconds")
+        return in_template
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:
+        return in_template if frame.f_code.co_filename.startswith(traced) else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
+
+
 def environment(sources: Templates, cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """The templates' environment: Jinja's sandbox, as a workspace's templates are untrusted.
 
@@ -53,7 +265,7 @@ def environment(sources: Templates, cache: jinja2.BytecodeCache | None = None) -
     which would let a workspace's own template read, write or run anything.
     The context holds plain values only (see :func:`context`).
     """
-    env = SandboxedEnvironment(
+    env = Sandbox(
         loader=Loader(sources),
         bytecode_cache=cache,
         auto_reload=True,  # so Jinja asks the loader's uptodate, which records the template as used
@@ -68,6 +280,7 @@ def environment(sources: Templates, cache: jinja2.BytecodeCache | None = None) -
     env.filters["md_url"] = markdown_url
     env.filters["wrap"] = fill
     env.filters["long_date"] = lambda d: f"{d:%B} {d.day}, {d.year}"
+    env.filters = {name: _bounded(f, name) for name, f in env.filters.items()}
     return env
 
 

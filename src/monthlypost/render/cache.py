@@ -68,7 +68,7 @@ class TemplateCache(jinja2.BytecodeCache):
         key = signing_key()
         if key is None:
             return None
-        name = f"templates-sandboxed-{__version__}-{sys.implementation.cache_tag}"
+        name = f"templates-bounded-{__version__}-{sys.implementation.cache_tag}"  # compiled with size checks
         folder = state_folder(state, "cache", name)
         if kind(folder) == "missing" and kind(folder.parent) == "folder":
             for old in folder.parent.glob("templates-*"):
