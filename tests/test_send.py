@@ -279,3 +279,42 @@ def test_no_password_crosses_the_network_unencrypted(example, monkeypatch, host)
 )
 def test_what_counts_as_this_machine(host, here):
     assert on_this_machine(host) is here
+
+
+class DrippingServer(socketserver.BaseRequestHandler):
+    """A server that sends its greeting a byte at a time, each well within the client's wait for one: only a
+    deadline for the whole session ends the wait (it hangs up after a minute, so old code fails, not hangs)."""
+
+    def handle(self):
+        greeting = b"220 " + b"slow" * 1000 + b"\r\n"
+        self.request.settimeout(1)
+        for byte in greeting[:120]:
+            try:
+                self.request.sendall(bytes([byte]))
+                if self.request.recv(1, socket.MSG_PEEK) == b"":  # the client hung up, as it should
+                    return
+            except TimeoutError:
+                continue  # nothing from the client: it is still waiting
+            except OSError:
+                return
+
+
+def test_a_server_dripping_its_answers_is_cut_off_at_the_deadline(example, monkeypatch):
+    import monthlypost.sending
+
+    monkeypatch.setattr(monthlypost.sending, "DEADLINE_SECONDS", 2)
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), DrippingServer)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        use_smtp(example, server.server_address[1], "none", username=None)
+        result = run("send-test", "2024-04", "--to", "me@example.com")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"Error: monthlypost.toml: [smtp] 127.0.0.1:{server.server_address[1]}: no complete answer within 2 "
+        "seconds; it answers too slowly\n"
+    ), result.stderr
+    assert "Traceback" not in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import email
 import email.policy
 import os
@@ -10,6 +11,7 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -17,7 +19,8 @@ from monthlypost.config import Settings, Smtp
 from monthlypost.errors import SendError
 
 PASSWORD_VARIABLE = "MONTHLYPOST_SMTP_PASSWORD"
-TIMEOUT_SECONDS = 30
+TIMEOUT_SECONDS = 30  # for each answer
+DEADLINE_SECONDS = 60  # for the whole session: a server dripping its answers a byte at a time is cut off
 
 
 def tester_copy(eml: bytes, recipients: list[str]) -> EmailMessage:
@@ -62,11 +65,26 @@ def send_test(settings: Settings, eml: bytes, recipients: list[str]) -> None:
     def fail(what: str) -> SendError:
         return SendError.at(settings.path, f"[smtp] {where}: {what}")
 
+    server = (
+        smtplib.SMTP_SSL(timeout=TIMEOUT_SECONDS, context=_context())
+        if smtp.security == "ssl"
+        else smtplib.SMTP(timeout=TIMEOUT_SECONDS)
+    )
+    hung_up = threading.Event()
+    watchdog = threading.Timer(DEADLINE_SECONDS, _hang_up, [server, hung_up])
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        with _connect(smtp) as server:
-            if smtp.username:
-                _login(server, smtp.username, password or "")
-            refused = server.send_message(msg, from_addr=settings.from_address, to_addrs=recipients)
+        try:
+            with server:
+                _connect(server, smtp)
+                if smtp.username:
+                    _login(server, smtp.username, password or "")
+                refused = server.send_message(msg, from_addr=settings.from_address, to_addrs=recipients)
+        except (OSError, smtplib.SMTPException):
+            if hung_up.is_set():
+                raise fail(f"no complete answer within {DEADLINE_SECONDS} seconds; it answers too slowly") from None
+            raise
     except ConnectionRefusedError:
         raise fail("connection refused; check [smtp] host and port, and that the server is running") from None
     except socket.gaierror:
@@ -103,6 +121,8 @@ def send_test(settings: Settings, eml: bytes, recipients: list[str]) -> None:
         raise fail(f"the server refused the message ({_reply(err)})") from None
     except OSError as err:
         raise fail(f"cannot connect: {err.strerror or err}") from None
+    finally:
+        watchdog.cancel()
     if refused:
         shown = "; ".join(f"{addr}: {_reply(reply)}" for addr, reply in refused.items())
         raise fail(f"some recipients were refused ({shown}); the others were sent the test")
@@ -120,18 +140,25 @@ def on_this_machine(host: str) -> bool:
         return False
 
 
-def _connect(smtp: Smtp) -> smtplib.SMTP:
-    context = ssl.create_default_context()
-    if smtp.security == "ssl":
-        return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=TIMEOUT_SECONDS, context=context)
-    server = smtplib.SMTP(smtp.host, smtp.port, timeout=TIMEOUT_SECONDS)
+def _context() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def _connect(server: smtplib.SMTP, smtp: Smtp) -> None:
+    server._host = smtp.host  # what SMTP(host) would set: the name TLS checks the certificate against
+    server.connect(smtp.host, smtp.port)
     if smtp.security == "starttls":
-        try:
-            server.starttls(context=context)
-        except BaseException:
-            server.close()
-            raise
-    return server
+        server.starttls(context=_context())
+
+
+def _hang_up(server: smtplib.SMTP, hung_up: threading.Event) -> None:
+    """At the session's deadline, from the watchdog's thread: the connection shut, so that a read waiting on a
+    server that drips its answer ends at once (it would wait TIMEOUT_SECONDS for each byte)."""
+    hung_up.set()
+    sock = server.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _login(server: smtplib.SMTP, username: str, password: str) -> None:
