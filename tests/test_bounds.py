@@ -233,3 +233,20 @@ def test_what_templates_can_still_make(example):
         "18446744073709551616 12.3 MB 00042 1,234,567 ababab [1, 2, 3]     x    | c b a-b 5\n"
         in (example / "dist/2024-04/youtube.txt").read_text()
     )
+
+
+# --- The YouTube description's size, as YouTube counts it --------------------------------------------------
+
+
+def test_a_description_of_exactly_5000_bytes_is_accepted_and_one_more_is_refused(example):
+    assert run("build", "2024-04").exit_code == 0
+    size = len((example / "dist/2024-04/youtube.txt").read_bytes().rstrip(b"\n"))
+    padding = "x" * (5000 - size)
+    edit(example / TOPIC, 'summary = "The back-burner', f'summary = "{padding}The back-burner')
+    result = run("build", "2024-04")
+    assert result.exit_code == 0, result.output
+    assert len((example / "dist/2024-04/youtube.txt").read_bytes().rstrip(b"\n")) == 5000
+    edit(example / TOPIC, 'summary = "x', 'summary = "xx')
+    result = run("build", "2024-04")
+    assert result.exit_code == 1
+    assert "the YouTube description is 5001 bytes; YouTube allows 5000" in result.stderr

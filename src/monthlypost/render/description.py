@@ -29,7 +29,7 @@ def render_description(
         for path, key in _keys_holding(campaign, settings, lambda value: "<" in value or ">" in value):
             problems.warn(path, f"{key}: < and > became ‹ and › in the YouTube description (YouTube refuses them)")
         text = text.translate(_ANGLES)
-    size = len(text.encode("utf-8"))
+    size = len(text.rstrip("\n").encode("utf-8"))  # as push sends it: youtube.txt's final newline is not sent
     if size > DESCRIPTION_MAX_BYTES:
         problems.error(
             campaign.topic_path,
