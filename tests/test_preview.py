@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -309,6 +310,42 @@ def test_a_taken_port_moves_to_the_next_free_one(example):
         server.shutdown()
         server.server_close()
         taken.close()
+
+
+def test_the_last_port_taken_is_an_error_not_a_search_past_it(example):
+    with socket.socket() as taken:
+        try:
+            taken.bind(("127.0.0.1", 65535))
+            taken.listen()
+        except OSError:  # something on this machine has it already: taken all the same
+            pass
+        result = run("preview", "--no-open", "--port", "65535")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: port 65535 is taken; choose another with --port\n"
+
+
+def test_the_event_stream_answers_head_with_headers_only(preview):
+    shown, port = preview
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+        raw.sendall(f"HEAD /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        answer = b""
+        while chunk := raw.recv(65536):  # until the server closes the connection (no stream held open)
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ") and b"Content-Type: text/event-stream" in head
+    assert b"Connection: close" in head
+    assert body == b""
+
+
+def test_a_misnamed_month_folder_is_said_when_the_newest_is_previewed(example):
+    shutil.copytree(example / "campaigns/2024-04", example / "campaigns/2024-13")
+    port = free_port()
+    with preview_program(example, port) as process:
+        assert process.stdout.readline().startswith("Previewing 2024-04 at")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert "Error: campaigns/2024-13: is not a month: 13 is no month of the year" in err
+    assert process.returncode == 1
 
 
 def test_ctrl_c_ends_it_cleanly(example):

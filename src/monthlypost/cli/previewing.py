@@ -10,6 +10,7 @@ from monthlypost.cli.base import (
     MONTH,
     State,
     cli,
+    selected,
 )
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def preview(state: State, month: str | None, port: int, no_open: bool) -> None:
     """
     from monthlypost.preview import serve
 
-    (chosen,) = state.workspace.select((month,) if month else (), False)
+    (chosen,) = selected(state, (month,) if month else (), False)
     try:
         serve(state.workspace.root, chosen, port, not no_open, click.echo)
     except KeyboardInterrupt:

@@ -51,7 +51,8 @@ def start(preview: Preview, port: int) -> Server:
     """A server on the first free port from ``port``, answering in a thread of its own."""
     import threading
 
-    for candidate in range(port, port + PORTS_TRIED):
+    last = min(port + PORTS_TRIED, 65536)  # no port above 65535
+    for candidate in range(port, last):
         try:
             server = Server(preview, candidate)
         except OSError as err:
@@ -60,9 +61,8 @@ def start(preview: Preview, port: int) -> Server:
             continue
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
-    raise MonthlypostError.at(
-        None, f"ports {port} to {port + PORTS_TRIED - 1} are all taken; choose another with --port"
-    )
+    taken = f"ports {port} to {last - 1} are all taken" if last - 1 > port else f"port {port} is taken"
+    raise MonthlypostError.at(None, f"{taken}; choose another with --port")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -129,6 +129,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        if self.command == "HEAD":  # the stream's headers only: there is no end of it to wait for
+            return
         preview = self.server.preview
         try:
             self.wfile.write(f"retry: 500\ndata: {version}\n\n".encode())
