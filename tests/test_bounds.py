@@ -250,3 +250,31 @@ def test_a_description_of_exactly_5000_bytes_is_accepted_and_one_more_is_refused
     result = run("build", "2024-04")
     assert result.exit_code == 1
     assert "the YouTube description is 5001 bytes; YouTube allows 5000" in result.stderr
+
+
+# --- check writes nothing -------------------------------------------------------------------------------
+
+
+def test_check_writes_nothing_not_even_the_template_cache_or_its_key(example, tmp_path):
+    write(example / "templates/post.md", '{% extends "default/post.md" %}\n')
+    config = Path(os.environ["XDG_CONFIG_HOME"])
+    before = snapshot(example), snapshot(config), sorted(p.name for p in example.iterdir())
+    result = run("check", "--all")
+    assert result.exit_code == 0, result.output
+    assert (snapshot(example), snapshot(config), sorted(p.name for p in example.iterdir())) == before
+    assert not (example / ".monthlypost").exists()
+
+
+def test_check_uses_the_template_cache_a_build_made(example, monkeypatch):
+    write(example / "templates/post.md", '{% extends "default/post.md" %}\n')
+    assert run("build", "2024-04").exit_code == 0
+    cache = snapshot(example / ".monthlypost/cache")
+    assert cache
+    import jinja2
+
+    compiled = []
+    real = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda *a, **k: compiled.append(1) or real(*a, **k))
+    assert run("check", "2024-04").exit_code == 0
+    assert snapshot(example / ".monthlypost/cache") == cache
+    assert compiled == []  # every template came from the cache

@@ -81,6 +81,7 @@ class Workspace:
     """The folder that holds monthlypost.toml: its settings, templates and months, each read once."""
 
     root: Path
+    read_only: bool = False  # nothing written, not even the template cache (check)
 
     @classmethod
     def locate(cls, explicit: Path | None) -> Workspace:
@@ -145,7 +146,7 @@ class Workspace:
         from monthlypost.render.cache import TemplateCache
 
         try:
-            cache = TemplateCache.under(self.state)
+            cache = TemplateCache.under(self.root / STATE if self.read_only else self.state, self.read_only)
         except MonthlypostError:  # no usable .monthlypost/: compile every time
             cache = None
         return environment(self.sources, cache)

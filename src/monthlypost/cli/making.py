@@ -104,6 +104,7 @@ def check(state: State, months: tuple[str, ...], every: bool) -> None:
     """
     from monthlypost.build import render_month
 
+    state.workspace.read_only = True  # check writes nothing: not even the template cache
     chosen = selected(state, months, every)
     with Progress(state, "Checking", chosen) as progress:
         for month in chosen:

@@ -39,11 +39,14 @@ def key_path() -> Path:
     return Path(click.get_app_dir("monthlypost")) / "template-cache.key"
 
 
-def signing_key() -> bytes | None:
-    """This user's key for signing cache files, made on first use; None if it cannot be had."""
+def signing_key(make: bool = True) -> bytes | None:
+    """This user's key for signing cache files, made on first use (unless not ``make``); None if it cannot be
+    had."""
     path = key_path()
     try:
         if kind(path) == "missing":
+            if not make:
+                return None
             import secrets  # once per user, ever
 
             write_atomically(path, secrets.token_bytes(KEY_BYTES), private=True)
@@ -54,22 +57,27 @@ def signing_key() -> bytes | None:
 
 
 class TemplateCache(jinja2.BytecodeCache):
-    def __init__(self, folder: Path, key: bytes):
+    def __init__(self, folder: Path, key: bytes, read_only: bool = False):
         self.folder = folder
         self.key = key
+        self.read_only = read_only  # templates compiled before are used; nothing is written (check)
 
     @classmethod
-    def under(cls, state: Path) -> TemplateCache | None:
+    def under(cls, state: Path, read_only: bool = False) -> TemplateCache | None:
         """The cache for this version in ``state``/cache/, older versions' removed; None without a key.
+        ``read_only``: the cache as it is, if there is one, nothing made or removed (for check, which writes
+        nothing).
 
         A symlink in the way is an error (the build then does without a cache): written through it, the
         cache would land wherever the workspace's link leads.
         """
-        key = signing_key()
+        key = signing_key(make=not read_only)
         if key is None:
             return None
         name = f"templates-bounded-{__version__}-{sys.implementation.cache_tag}"  # compiled with size checks
         folder = state_folder(state, "cache", name)
+        if read_only:
+            return cls(folder, key, read_only=True) if kind(folder) == "folder" else None
         if kind(folder) == "missing" and kind(folder.parent) == "folder":
             for old in folder.parent.glob("templates-*"):
                 with contextlib.suppress(OSError):
@@ -95,6 +103,8 @@ class TemplateCache(jinja2.BytecodeCache):
             bucket.code = marshal.loads(code)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.read_only:
+            return
         body = bucket.checksum.encode() + b"\n" + marshal.dumps(bucket.code)
         with contextlib.suppress(MonthlypostError, OSError):
             write_atomically(self._path(bucket), self._sign(body) + body)
