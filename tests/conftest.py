@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,12 @@ from click.testing import CliRunner, Result
 from monthlypost.cli import cli
 
 from .wordpress import wordpress, wordpress_site  # noqa: F401 - fixtures: a real WordPress on 127.0.0.1
+
+# The programs the tests start get Ctrl-C (SIGINT) as a terminal's foreground job does, however the suite
+# itself was started: run as a background job of a script (`.ci/run &`, beside other work), it inherits SIGINT
+# ignored, Python leaves it so, and so would every program it starts: a Ctrl-C test would then see a preview
+# that never stops. A handler here (not an ignore) is reset to the default in each program started.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -7,6 +7,7 @@ import multiprocessing
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -52,36 +53,112 @@ def test_a_build_left_early_ends_its_workers(example, tmp_path):
     assert not multiprocessing.active_children()
 
 
+def queued(pipe: int) -> int:
+    """The bytes written into a pipe and not yet read."""
+    import fcntl
+    import termios
+
+    count = bytearray(4)
+    fcntl.ioctl(pipe, termios.FIONREAD, count)
+    return int.from_bytes(count, sys.byteorder)
+
+
+def read_to_the_end(pipe: int, seconds: float) -> bytes:
+    """All a pipe holds until every writer has closed it; failing the test after ``seconds``."""
+    import os
+    import select
+
+    data, end = b"", time.monotonic() + seconds
+    while True:
+        assert select.select([pipe], [], [], max(0, end - time.monotonic()))[0], "never closed"
+        chunk = os.read(pipe, 65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def test_ctrl_c_in_a_parallel_build_is_one_aborted_line_and_the_next_build_finishes_it(example):
-    """Ctrl-C reaches the whole process group: the workers leave it to the main process, which stops them."""
+    """Ctrl-C reaches the whole process group: the workers leave it to the main process, which stops them.
+
+    However fast the machine, the build cannot finish before the Ctrl-C: it prints into a pipe the test keeps
+    all but full, so it waits on its fourth line or so, and the test reads the rest only after the Ctrl-C."""
+    import fcntl
     import os
     import signal
 
     add_months(example, 48)  # 2020 to 2023, beside the example's 2024-04
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monthlypost", "build", "--all"],
-        cwd=example,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # a process group of its own, as a terminal's foreground job is
-    )
+    room = 100  # bytes left in the pipe: three lines of 'YYYY-MM: built dist/YYYY-MM'
+    out_read, out_write = os.pipe()
     try:
-        for _ in range(3):  # the first month from the main process, then from the workers
-            assert ": built dist/" in process.stdout.readline()
-        os.killpg(process.pid, signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        size = fcntl.fcntl(out_write, fcntl.F_SETPIPE_SZ, 4096)
+        os.write(out_write, b"#" * (size - room))
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "monthlypost", "build", "--all"],
+                cwd=example,
+                stdout=out_write,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,  # a process group of its own, as a terminal's foreground job is
+            )
+        finally:
+            os.close(out_write)
+        with process:
+            try:
+                while queued(out_read) < size - room + 56:  # two lines printed
+                    assert process.poll() is None, process.stderr.read()
+                    time.sleep(0.01)
+                os.killpg(process.pid, signal.SIGINT)
+                out = read_to_the_end(out_read, 60)[size - room :].decode()
+                err = process.stderr.read()
+                process.wait(timeout=60)
+            finally:
+                process.kill()
+                process.wait()
     finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 1
+        os.close(out_read)
+    assert process.returncode == 1, (out, err)
     assert err == "\nAborted!\n"
-    assert "built 49" not in out  # it did stop
+    assert out.count(": built dist/") >= 2 and "built 49" not in out  # it did stop
 
     result = run("build", "--all")
     assert result.exit_code == 0
     assert result.stdout.endswith(", failed 0\n")
     assert [p.name for p in (example / "dist").iterdir() if p.name.startswith(".")] == []
+
+
+CTRL_C_AS_A_WORKER_STARTS = """
+import os, signal, sys
+import monthlypost.build
+
+ignore = monthlypost.build._leave_ctrl_c_to_the_parent
+
+
+def ctrl_c_as_it_starts():
+    os.killpg(0, signal.SIGINT)  # the Ctrl-C reaches the group before this worker could ignore it
+    ignore()
+
+
+monthlypost.build._leave_ctrl_c_to_the_parent = ctrl_c_as_it_starts
+from monthlypost.cli import cli
+
+cli(["build", "--all"], prog_name="monthlypost")
+"""
+
+
+def test_ctrl_c_while_the_workers_start_is_still_one_aborted_line(example):
+    add_months(example, 48)
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AS_A_WORKER_STARTS],
+        cwd=example,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "\nAborted!\n"
+    assert "built 49" not in done.stdout
 
 
 def test_parallel_builds_report_each_months_errors_in_order(example, tmp_path):

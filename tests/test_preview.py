@@ -37,7 +37,7 @@ def preview(example):
     server = start(shown, free_port())
     watcher = threading.Thread(target=shown.watch, args=(lambda snapshot: None, pytest.fail), daemon=True)
     watcher.start()
-    time.sleep(0.3)  # the watcher is listening
+    assert shown.watching.wait(60)  # however long the machine takes to start watching
     yield shown, server.server_address[1]
     shown.stop()
     server.shutdown()
@@ -47,7 +47,7 @@ def preview(example):
 
 def get(port: int, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
     """GET a path exactly as written (no normalising), with the headers a browser sends."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.putrequest("GET", path, skip_host=True)
     connection.putheader("Host", host or f"127.0.0.1:{port}")
     connection.endheaders()
@@ -60,26 +60,38 @@ def get(port: int, path: str, host: str | None = None) -> tuple[int, dict[str, s
 @contextmanager
 def preview_program(root, port: int, *prefix: str):
     """``monthlypost preview`` as a program in ``root`` (run under ``prefix``, if given); ended and reaped after."""
-    process = subprocess.Popen(
+    with subprocess.Popen(  # closes its pipes at the end, whatever happened (no unclosed file left to collect)
         [*prefix, sys.executable, "-m", "monthlypost", "preview", "--no-open", "--port", str(port)],
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        yield process
-    finally:
-        process.kill()
-        process.wait()
+    ) as process:
+        try:
+            yield process
+        finally:
+            process.kill()
+            process.wait()
 
 
-def wait_for(condition, timeout: float = 15) -> None:
+def wait_for(condition, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < end, "timed out"
         time.sleep(0.05)
+
+
+def saved_until(path, text: str, seen, timeout: float = 60) -> None:
+    """``text`` saved into ``path`` until the preview has it: a program's watcher may not be watching yet
+    (however long it takes to start), and would miss one save but not the next."""
+    end = time.monotonic() + timeout
+    while True:
+        path.write_text(text)
+        try:
+            return wait_for(seen, timeout=2)
+        except AssertionError:
+            assert time.monotonic() < end, "never seen"
 
 
 # --- Over HTTP ---------------------------------------------------------------------------------------------
@@ -131,7 +143,7 @@ def test_the_hashtags_above_the_title_are_the_ones_youtube_will_show(example):
 
 def test_the_event_stream_gives_the_builds_version(preview):
     shown, port = preview
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", "/events")
     response = connection.getresponse()
     assert response.getheader("Content-Type") == "text/event-stream"
@@ -149,13 +161,23 @@ def test_an_edit_rebuilds_the_month_in_memory_and_dist_is_left_alone(preview, ex
 
 
 def test_rapid_saves_are_one_rebuild(preview, example):
+    """Saves closer together than the watcher's step (150 ms) are one rebuild. A run of saves the test itself
+    was too slow to make that close together (on a busy machine) is made again."""
     shown, port = preview
-    for number in range(5):
-        edit(example / SCRIPT, "Enjoy the video" if number == 0 else f"Enjoy {number - 1}", f"Enjoy {number}")
-        time.sleep(0.02)
-    wait_for(lambda: b"Enjoy 4" in shown.snapshot.files.get("post.html", b""))
-    time.sleep(1)
-    assert shown.snapshot.version == 2
+    script = example / SCRIPT
+    text = script.read_text()
+    for attempt in range(20):
+        before, started = shown.snapshot.version, time.monotonic()
+        for number in range(5):
+            script.write_text(text.replace("Enjoy the video", f"Enjoy {attempt}.{number}"))
+        close_together = time.monotonic() - started < 0.1
+        last = f"Enjoy {attempt}.4".encode()
+        wait_for(lambda last=last: last in shown.snapshot.files.get("post.html", b""))
+        time.sleep(1)  # time for a second rebuild, were there one
+        if close_together:
+            break
+    assert close_together
+    assert shown.snapshot.version == before + 1
 
 
 def test_a_build_error_shows_in_the_page_and_the_server_recovers(preview, example):
@@ -197,8 +219,7 @@ def test_a_folder_made_in_the_month_is_watched_from_then_on(preview, example):
     wait_for(lambda: not shown.snapshot.ok)  # the image is not there yet
     (example / "campaigns/2024-04/img").mkdir()
     (example / "campaigns/2024-04/img/stretch.png").write_bytes(b"first")
-    wait_for(lambda: shown.snapshot.files.get("img/stretch.png") == b"first")
-    time.sleep(0.5)
+    wait_for(lambda: shown.snapshot.files.get("img/stretch.png") == b"first")  # rebuilt once the folder is watched
     (example / "campaigns/2024-04/img/stretch.png").write_bytes(b"second")  # only the new folder changes
     wait_for(lambda: shown.snapshot.files.get("img/stretch.png") == b"second")
     assert get(port, "/out/img/stretch.png")[2] == b"second"
@@ -246,11 +267,10 @@ def test_an_unreadable_folder_in_the_workspace_does_not_stop_the_rebuilds(exampl
         with preview_program(example, port, *ordinary_user()) as process:
             assert process.stdout.readline().startswith("Previewing 2024-04 at")
             assert process.stdout.readline() == "2024-04: built in memory\n"
-            time.sleep(0.5)  # the watcher is listening
-            edit(example / SCRIPT, "Enjoy the video.", "Enjoy the video, seen by the watcher.")
-            wait_for(lambda: b"seen by the watcher" in get(port, "/out/post.html")[2])
+            script = (example / SCRIPT).read_text().replace("Enjoy the video.", "Enjoy the video, seen by the watcher.")
+            saved_until(example / SCRIPT, script, lambda: b"seen by the watcher" in get(port, "/out/post.html")[2])
             process.send_signal(signal.SIGINT)
-            out, err = process.communicate(timeout=20)
+            out, err = process.communicate(timeout=60)
     finally:
         private.chmod(0o700)
     assert "Traceback" not in err and "Error" not in out + err, out + err
@@ -355,7 +375,7 @@ def test_ctrl_c_ends_it_cleanly(example):
         assert first == f"Previewing 2024-04 at http://127.0.0.1:{port}/ (Ctrl-C stops it)\n", first
         assert get(port, "/")[0] == 200
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=20)
+        out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert out.rstrip().endswith("Preview stopped.")
     assert "Traceback" not in err
@@ -380,7 +400,7 @@ def test_ctrl_c_received_by_another_thread_still_ends_it(example):
         assert others
         libc = ctypes.CDLL(None, use_errno=True)
         assert libc.syscall(TGKILL[platform.machine()], process.pid, others[0], signal.SIGINT) == 0
-        out, err = process.communicate(timeout=20)
+        out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert out.rstrip().endswith("Preview stopped.")
 
@@ -426,7 +446,7 @@ def test_an_edit_changes_the_open_page_without_a_reload_by_hand(browser, preview
     page.goto(f"http://127.0.0.1:{port}/#inbox")
     assert page.locator(".bar h1").inner_text() == "Why Your Hip Pain Keeps Coming Back"
     edit(example / TOPIC, 'title = "Why Your Hip Pain Keeps Coming Back"', 'title = "Hip Pain, Explained"')
-    page.wait_for_function("document.querySelector('.bar h1').textContent === 'Hip Pain, Explained'", timeout=15000)
+    page.wait_for_function("document.querySelector('.bar h1').textContent === 'Hip Pain, Explained'", timeout=60000)
     assert page.url.endswith("#inbox")  # the same tab, still open
     assert page.locator("#panel-inbox").is_visible()
     page.close()
@@ -437,8 +457,8 @@ def test_breaking_the_month_shows_the_error_in_the_open_page_and_fixing_it_bring
     page = browser.new_page()
     page.goto(f"http://127.0.0.1:{port}/")
     edit(example / TOPIC, 'summary = "', 'summary = "unclosed\n')
-    page.wait_for_selector(".errors", timeout=15000)
+    page.wait_for_selector(".errors", timeout=60000)
     assert f"Error: {TOPIC}: line" in page.locator(".errors").inner_text()
     edit(example / TOPIC, 'summary = "unclosed\n', 'summary = "')
-    page.wait_for_selector("iframe[src='/out/post.html']", timeout=15000)
+    page.wait_for_selector("iframe[src='/out/post.html']", timeout=60000)
     page.close()

@@ -305,6 +305,7 @@ def _render_all(
         return
     import gc
     import multiprocessing
+    import signal
 
     global _forked  # what the forked workers start from
     _forked = (workspace, files, force, keep_files)
@@ -313,7 +314,14 @@ def _render_all(
     # worker writes to every object it looks at, so those objects are set aside from collection meanwhile.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(jobs, initializer=_leave_ctrl_c_to_the_parent) as pool:
+        # A Ctrl-C while the workers start waits (blocked, not lost) until each worker ignores it, and then
+        # reaches this process alone: a worker it reached first would print a traceback of its own.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_leave_ctrl_c_to_the_parent)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        with pool:
             # chunks of a few months: few enough messages, and no worker left idle long at the end
             yield from pool.imap(_render_in_worker, rest, chunksize=max(1, len(rest) // (jobs * 12)))
     finally:
@@ -329,6 +337,7 @@ def _leave_ctrl_c_to_the_parent() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while it started (see build)
 
 
 def _render_in_worker(job: tuple[str, Path]) -> Outcome:

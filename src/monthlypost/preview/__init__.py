@@ -71,6 +71,9 @@ def build_snapshot(root: Path, month: str, version: int) -> Snapshot:
     return snapshot
 
 
+TICK_MS = 250  # how often the watcher, with nothing changed, says it is watching
+
+
 class Preview:
     """The month's newest snapshot, rebuilt on demand; waiters are told when it changes."""
 
@@ -79,6 +82,7 @@ class Preview:
         self.month = month
         self.changed = threading.Condition()
         self.stopping = threading.Event()
+        self.watching = threading.Event()  # set once every watched folder is watched (see watch)
         self.snapshot = build_snapshot(root, month, 1)
         self._building = threading.Lock()
 
@@ -151,6 +155,7 @@ class Preview:
         import watchfiles
 
         folders = self.folders()
+        due = False  # a rebuild as soon as the watcher is watching: for what changed while it was not
         while not self.stopping.is_set():
             changes = watchfiles.watch(
                 *sorted(folders),
@@ -160,28 +165,34 @@ class Preview:
                 stop_event=self.stopping,
                 raise_interrupt=False,
                 recursive=False,
+                rust_timeout=TICK_MS,
+                yield_on_timeout=True,  # an empty tick: the watcher is watching (and nothing changed)
             )
             while True:
                 try:
-                    next(changes)
+                    found = next(changes)
                 except StopIteration:  # stopped
                     return
                 except (OSError, RuntimeError) as err:  # what watchfiles raises for the system's refusals
                     if isinstance(err, FileNotFoundError) and self.folders() != folders:
-                        folders = self.folders()  # a folder went between looking and watching: look again
+                        folders, due = self.folders(), True  # a folder went between looking and watching
                         break
                     on_failure(
                         f"cannot watch the workspace for changes ({err}); the page is still served, "
                         "but no longer rebuilt when you save: restart the preview"
                     )
                     return
-                on_rebuild(self.rebuild())
+                self.watching.set()
+                if not found and not due:
+                    continue
                 now = self.folders()
-                if now != folders:
-                    folders = now
+                if now != folders:  # a folder made, removed or renamed: watched afresh, and then rebuilt
+                    self.watching.clear()
+                    folders, due = now, True
                     changes.close()
-                    on_rebuild(self.rebuild())  # for what changed before the new folders were watched
                     break
+                due = False
+                on_rebuild(self.rebuild())
 
 
 def _readable(folder: str) -> bool:
