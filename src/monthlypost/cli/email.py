@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
 from monthlypost.cli.base import (
@@ -19,9 +17,6 @@ from monthlypost.cli.base import (
     selected,
     show_diff,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 @cli.command(name="send-test")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
 from monthlypost.cli.base import (
@@ -12,9 +10,6 @@ from monthlypost.cli.base import (
     cli,
     selected,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 @cli.command()
