@@ -581,7 +581,7 @@ CASES: dict[str, Case] = {
         "given a text or list too long to work on",
     ),
     "a template padding to a gigabyte": Case(
-        template("youtube.txt", '{{ "x"|center(10 ** 9) }}'), "templates/youtube.txt", "line 1: a text or list too long"
+        template("youtube.txt", '{{ "x"|center(10 ** 9) }}'), "templates/youtube.txt", "line 1: center(…1,000,000,000…)"
     ),
     "a template formatting a gigabyte": Case(
         template("youtube.txt", '{{ "%999999999d" % 1 }}'), "templates/youtube.txt", "a width or precision of a million"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -77,7 +76,7 @@ def _run_templates(workspace: Workspace, campaign: Campaign, problems: Problems)
     settings = workspace.settings
     env = workspace.jinja
     try:
-        with render_budget(workspace.templates) if workspace.has_own_templates else contextlib.nullcontext():
+        with render_budget():
             ctx = context(settings, campaign)
             texts = render_blog(env, ctx, campaign)
             texts["youtube.txt"] = render_description(env, ctx, campaign, settings, problems)
@@ -87,12 +86,9 @@ def _run_templates(workspace: Workspace, campaign: Campaign, problems: Problems)
         texts.update(newsletter)
         eml = message(settings, campaign, newsletter["newsletter.txt"], newsletter["newsletter.html"])
     except TemplateTimeout as err:
-        where = _template_frame(err, workspace) or (workspace.templates, 0)
-        problems.error(
-            where[0],
-            f"line {where[1]}: {err}: a loop that never ends, or one far too long? A month's templates have "
-            "a few seconds",
-        )
+        said = f"{err}: a loop that never ends, or one far too long? A month's templates have a few seconds"
+        where = _template_frame(err, workspace)
+        problems.error(*((where[0], f"line {where[1]}: {said}") if where else (workspace.templates, said)))
     except jinja2.TemplateError as err:
         problems.append(template_problem(err, workspace.templates))
     except MonthlypostError as err:  # a template file that cannot be read, or invalid MJML

@@ -125,17 +125,6 @@ class Workspace:
         return sha256(self._settings_source)
 
     @cached_property
-    def has_own_templates(self) -> bool:
-        """Whether templates/ holds anything: templates that run with a time limit (render.render_budget)."""
-        if kind(self.templates) != "folder":
-            return False
-        try:
-            with os.scandir(self.templates) as entries:
-                return any(entries)
-        except OSError:
-            return True  # the render says what is wrong with it
-
-    @cached_property
     def sources(self) -> Templates:
         return Templates(self.templates, DEFAULT_TEMPLATES)
 

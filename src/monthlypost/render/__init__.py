@@ -11,9 +11,8 @@ import contextlib
 import datetime
 import functools
 import json
-import os
 import re
-import sys
+import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import MAX_RANGE, SandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from monthlypost import __version__
@@ -56,14 +55,28 @@ class Loader(jinja2.BaseLoader):
 
 NUMBER_BITS = 4096  # the largest number a template may make (1,233 digits): 7 ** 999999999 would take hours
 TEXT_MOST = 2**22  # the most text a template may make or hold at once: a largest script's HTML, four times over
-RENDER_SECONDS = 5  # a month's templates, when the workspace has its own: a loop that never ends is stopped
+RENDER_SECONDS = 5  # for a month's templates: a loop that never ends is stopped
 TOO_LONG = f"a text or list too long to make (over {TEXT_MOST:,} characters or items)"
 TOO_MUCH = f"given a text or list too long to work on (over {TEXT_MOST:,} characters or items)"
 WRITES_TOO_MUCH = f"writes more than {TEXT_MOST:,} characters"
 # A width or precision of a million or more in a format ('%9999999d', '{:>9999999}'): a text that long.
 _WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:[0-9]{7,}|[0-9]*\.[0-9]{7,})|\{[^{}]*:[^{}]*[0-9]{7,}[^{}]*\}")
-# What takes an int that says how much it makes (indent's width is made once even where there is no line)
-_COUNTS = {"center", "ljust", "rjust", "zfill", "indent", "batch", "slice", "lipsum", "generate_lorem_ipsum"}
+# What takes ints that say how much it makes, and the most each may say (indent's width is made once even
+# where there is no line; lipsum makes its paragraphs of words one word at a time)
+_MOST = {
+    **dict.fromkeys(("center", "ljust", "rjust", "zfill", "indent"), TEXT_MOST),
+    **dict.fromkeys(("batch", "slice"), MAX_RANGE),
+    **dict.fromkeys(("lipsum", "generate_lorem_ipsum"), 1000),
+}
+
+
+# What a template compiles to, by name (in the compiled-template cache's): changed with _Generator or
+# Sandbox._parse, so that code compiled before is never run.
+COMPILED = "sandboxed-bounded-ticking"
+
+
+class TemplateTimeout(Exception):
+    """A month's templates ran past their time (see render_budget)."""
 
 
 class _Generator(CodeGenerator):
@@ -126,6 +139,7 @@ class Sandbox(SandboxedEnvironment):
         return self.sized(lambda: super(Sandbox, self).call_binop(context, operator, left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - as Jinja's
+        __self.tick()
         owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)  # a method's (str.format's too)
         _checked(getattr(__obj, "__name__", ""), owner, (*args, *kwargs.values()))
         return __self.sized(lambda: SandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs))
@@ -141,6 +155,27 @@ class Sandbox(SandboxedEnvironment):
                 raise too_much
             kept.append(piece)
         return "".join(kept)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        """The template's syntax tree, with each loop stepping through Sandbox.ticking."""
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            ticking = nodes.EnvironmentAttribute("ticking", lineno=loop.iter.lineno)
+            loop.iter = nodes.Call(ticking, [loop.iter], [], None, None, lineno=loop.iter.lineno)
+        return tree
+
+    def ticking(self, items: Iterable[Any]) -> Iterator[Any]:
+        """A loop's items, the clock looked at before each (see render_budget)."""
+        for item in items:
+            self.tick()
+            yield item
+
+    @staticmethod
+    def tick() -> None:
+        """TemplateTimeout, once this thread's render_budget is spent."""
+        deadline = getattr(_budget, "deadline", None)
+        if deadline is not None and time.monotonic() > deadline:
+            raise TemplateTimeout(f"still running after {_budget.seconds:g} seconds")
 
     @staticmethod
     def sized(made: Any) -> Any:
@@ -181,8 +216,9 @@ def _checked(name: str, owner: Any, args: tuple[Any, ...]) -> None:
     runs when its arguments say it would make too much."""
     if any(_weight(a) > TEXT_MOST for a in (owner, *args)):
         raise SecurityError(TOO_MUCH)
-    if name in _COUNTS and any(_int(a) and a > TEXT_MOST for a in args):
-        raise SecurityError(TOO_LONG)
+    big = next((a for a in args if _int(a) and a > _MOST.get(name, a)), None)
+    if big is not None:
+        raise SecurityError(f"{name}(…{big:,}…) would make too much; it takes at most {_MOST[name]:,}")
     text = owner if isinstance(owner, str) else ""
     makes = 0
     if name in ("format", "format_map", "%"):
@@ -211,6 +247,7 @@ def _bounded(f: Callable[..., Any], name: str) -> Callable[..., Any]:
 
     @functools.wraps(f)  # keeps what Jinja reads from it (pass_context…)
     def bounded(*args: Any, **kwargs: Any) -> Any:
+        Sandbox.tick()
         given = [a for a in args if not isinstance(a, (Context, EvalContext, jinja2.Environment))]
         _checked(name, given[0] if given else None, (*given[1:], *kwargs.values()))
         return Sandbox.sized(lambda: f(*args, **kwargs))
@@ -218,43 +255,25 @@ def _bounded(f: Callable[..., Any], name: str) -> Callable[..., Any]:
     return bounded
 
 
-class TemplateTimeout(Exception):
-    """A workspace's template ran past its time."""
-
-
-_JINJA = str(Path(jinja2.__file__).parent) + os.sep
+_budget = threading.local()  # this thread's render_budget: its deadline, while one is on
 
 
 @contextlib.contextmanager
-def render_budget(folder: Path, seconds: float | None = None) -> Iterator[None]:
-    """Templates from ``folder`` (the workspace's own) stopped after ``seconds``, with TemplateTimeout raised
-    in them: a loop that would run for hours ({% for a in range(99999) %}{% for b in range(99999) %}…) ends.
+def render_budget(seconds: float | None = None) -> Iterator[None]:
+    """The templates rendered meanwhile in this thread stopped after ``seconds`` (RENDER_SECONDS), with
+    TemplateTimeout raised where they are: a loop that would run for hours
+    ({% for a in range(99999) %}{% for b in range(99999) %}…) ends.
 
-    Only their frames, and Jinja's own (its filters' loops: range(9)|slice(999999999)), are traced, line by
-    line (Jinja compiles a template to Python code under its file's name): everything else runs as fast as
-    ever.
+    A template can keep working only by looping or calling (a macro, a filter, a function); each loop's
+    step and each call looks at the clock (see Sandbox.tick), so nothing is traced and a template that
+    keeps to its time runs as fast as ever.
     """
     seconds = RENDER_SECONDS if seconds is None else seconds
-    traced = (str(folder) + os.sep, _JINJA)
-    deadline = time.monotonic() + seconds
-    lines = 0
-
-    def in_template(frame: Any, event: str, arg: Any) -> Any:
-        nonlocal lines
-        lines += 1
-        if lines % 512 == 0 and time.monotonic() > deadline:
-            raise TemplateTimeout(f"still running after {seconds:g} seconds")
-        return in_template
-
-    def calls(frame: Any, event: str, arg: Any) -> Any:
-        return in_template if frame.f_code.co_filename.startswith(traced) else None
-
-    previous = sys.gettrace()
-    sys.settrace(calls)
+    _budget.deadline, _budget.seconds = time.monotonic() + seconds, seconds
     try:
         yield
     finally:
-        sys.settrace(previous)
+        del _budget.deadline
 
 
 def environment(sources: Templates, cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:

@@ -29,6 +29,7 @@ import jinja2
 from monthlypost import __version__
 from monthlypost.errors import MonthlypostError
 from monthlypost.paths import kind, read_bytes, state_folder, write_atomically
+from monthlypost.render import COMPILED
 
 KEY_BYTES = 32
 
@@ -74,7 +75,7 @@ class TemplateCache(jinja2.BytecodeCache):
         key = signing_key(make=not read_only)
         if key is None:
             return None
-        name = f"templates-bounded-{__version__}-{sys.implementation.cache_tag}"  # compiled with size checks
+        name = f"templates-{COMPILED}-{__version__}-{sys.implementation.cache_tag}"
         folder = state_folder(state, "cache", name)
         if read_only:
             return cls(folder, key, read_only=True) if kind(folder) == "folder" else None
