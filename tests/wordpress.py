@@ -14,9 +14,11 @@ tests skip, saying so; in CI (CI=true) they fail instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -207,6 +209,7 @@ def start(base: Path) -> tuple[Site, list[subprocess.Popen]]:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a group of its own, stopped whole: its workers outlive a stopped master
         )
     )
 
@@ -232,13 +235,18 @@ def fresh(site: Site) -> None:
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
+    """Each process stopped, and with a group of its own, every process in it (PHP's server's workers)."""
     for process in reversed(processes):
+        group = process.pid if os.getpgid(process.pid) == process.pid else None
         process.terminate()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if group is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")
