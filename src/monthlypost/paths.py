@@ -371,6 +371,16 @@ def write_state(path: Path, value: dict[str, Any]) -> None:
     write_atomically(path, (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
+def write_entry(path: Path, key: str, entry: Any) -> None:
+    """One entry of a state file (a month's record) replaced, the others kept; None removes it."""
+    records = read_state(path)
+    if entry is None:
+        records.pop(key, None)
+    else:
+        records[key] = entry
+    write_state(path, records)
+
+
 @contextlib.contextmanager
 def one_at_a_time(path: Path, waiting: Callable[[int | None], None]) -> Iterator[None]:
     """Held by one process at a time: the lock file ``path``, locked whole. Another process holding it is

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monthlypost.paths import read_state, write_state
+from monthlypost.paths import read_state, write_entry
 
 if TYPE_CHECKING:
     from monthlypost.workspace import Workspace
@@ -49,10 +49,7 @@ def post_state(record: Any, manifest: dict[str, Any] | None) -> str | None:
 
 
 def record_pushed(state: Path, month: str, video_id: str, description: str) -> None:
-    path = pushed_path(state)
-    pushed = read_state(path)
-    pushed[month] = {"video_id": video_id, "description_sha256": sha256(description)}
-    write_state(path, pushed)
+    write_entry(pushed_path(state), month, {"video_id": video_id, "description_sha256": sha256(description)})
 
 
 class Published:

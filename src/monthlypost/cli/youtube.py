@@ -103,7 +103,7 @@ SUMMARY_WORDS = {"changed": "changed on YouTube meanwhile", "left": "left for th
 
 def print_youtube(state: State, outcome: Any) -> None:
     """The units spent, and exit 1 if anything failed or was left."""
-    from monthlypost.publish.youtube import FAILED, QUOTA_RESET, Ledger
+    from monthlypost.publish.youtube import QUOTA_RESET, Ledger
 
     months = Counter(r.status for r in outcome.results if r.status != "built")
     if sum(months.values()) > 1:  # one line for a run over many months
@@ -116,7 +116,7 @@ def print_youtube(state: State, outcome: Any) -> None:
     )
     if outcome.stopped:
         click.echo(f"Error: {outcome.stopped}", err=True)
-    if outcome.stopped or any(r.status in FAILED for r in outcome.results):
+    if outcome.stopped or any(r.failed for r in outcome.results):
         raise SystemExit(1)
 
 

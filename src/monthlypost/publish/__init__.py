@@ -6,18 +6,14 @@ Here: what the channels' records and keys have in common.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from typing import Any
 
+from monthlypost.errors import MonthlypostError
+
 _ID = re.compile(r"[A-Za-z0-9_-]{1,100}")  # every service's ids; nothing that could change a request's path
-# Characters that come with a copy and paste and show as nothing (a key holds none of them)
-_INVISIBLE = {
-    "\u00ad": "a soft hyphen",
-    "\u200b": "a zero-width space",
-    "\u2060": "a word joiner",
-    "\ufeff": "a byte-order mark",
-}
 
 
 def valid_id(value: Any) -> str | None:
@@ -32,6 +28,21 @@ def dig(data: Any, *keys: str) -> Any:
     for key in keys:
         data = data.get(key) if isinstance(data, dict) else None
     return data
+
+
+def secret(variable: str, what: str, kind: str, source: str, spaces: bool = False) -> str:
+    """A key, password or login name from the environment variable, where alone monthlypost reads it;
+    unset, or holding what no ``kind`` does (a character pasted with it), is an error saying what to do."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise MonthlypostError.at(
+            None, f"{variable} is not set: export it with {what}; monthlypost reads it from there only, never a file"
+        )
+    odd = secret_problem(value, spaces)
+    if odd:
+        again = "the key" if kind.endswith("key") else "it"
+        raise MonthlypostError.at(None, f"{variable}: {odd}, which no {kind} holds; copy {again} again from {source}")
+    return value
 
 
 def secret_problem(secret: str, spaces: bool = False) -> str | None:

@@ -68,8 +68,8 @@ class Stop(MonthlypostError):
 
 class Channel:
     """A service months are published to. Subclasses read, compare, back up and write; the flow does the
-    rest. ``words`` maps the flow's outcomes to the channel's own (a draft is "created", a description
-    "pushed")."""
+    rest. A write's result carries the channel's own word for it (a draft is "created", a description
+    "pushed"); ``dry`` gives a dry run's."""
 
     name: ClassVar[str]
     dry: ClassVar[dict[str, str]] = {CREATE: "would create", UPDATE: "would update"}  # a dry run's statuses

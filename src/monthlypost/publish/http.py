@@ -93,12 +93,14 @@ class Client:
         headers: dict[str, str],
         auth: Any = None,
         secrets: tuple[str, ...] = (),
+        setting: str = f"{KEY_VARIABLE} (and {API_URL_VARIABLE}, if you set it)",
     ):
         import requests
         from requests.adapters import HTTPAdapter
         from urllib3.util.retry import Retry
 
         self.name = name
+        self.setting = setting  # what the user sets for this service, named where a refusal or a redirect says so
         self.origin = origin.rstrip("/")
         self.secrets = [s for s in secrets if s]  # a token made per request (Ghost's) is added as it is made
         self.session = requests.Session()
@@ -174,7 +176,9 @@ class Client:
                 self._pause(attempt, response.headers.get("Retry-After"), doing)
                 continue
             said = provider_message(data)
-            message = (explain(status, data) if explain else None) or default_message(self.name, status, said, doing)
+            message = (explain(status, data) if explain else None) or default_message(
+                self.name, status, said, doing, self.setting
+            )
             ambiguous = status >= 500 and method not in READS
             if ambiguous:
                 message += f"; it may have done it all the same: look in {self.name}"
@@ -217,7 +221,7 @@ class Client:
                 self.redact(
                     f"{self.name}'s API ({_host(url)}) answered with a redirect to another host ({_host(target)}) "
                     f"while {doing}; monthlypost never sends your key or your newsletter on to another host, so "
-                    f"nothing went there. Check {API_URL_VARIABLE} if you set it, and try again later"
+                    f"nothing went there. Check {self.setting}, and try again later"
                 ),
                 response.status_code,
             )
@@ -341,12 +345,12 @@ def provider_message(data: Any) -> str:
     return "; ".join(dict.fromkeys(p for p in parts if p))[:500]
 
 
-def default_message(name: str, status: int, said: str, doing: str) -> str:
+def default_message(name: str, status: int, said: str, doing: str, setting: str) -> str:
     quoted = f": “{said}”" if said else ""
     if status in (401, 403):
         return (
-            f"{name} refused the API key ({status}{quoted}) while {doing}; check {KEY_VARIABLE}: "
-            "make a new key in the provider's settings if this one was deleted or lacks the rights"
+            f"{name} refused the API key ({status}{quoted}) while {doing}; check {setting}: make a new key in "
+            f"{name}'s settings if this one was deleted or lacks the rights"
         )
     if status == 404:
         return f"{name} has no such thing ({status}{quoted}) while {doing}: it may have been deleted meanwhile"

@@ -22,15 +22,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monthlypost.errors import MonthlypostError, Problem
-from monthlypost.paths import read_state, write_state
-from monthlypost.publish import secret_problem, valid_id
+from monthlypost.paths import read_state, write_entry
+from monthlypost.publish import secret, valid_id
 from monthlypost.publish.flow import CREATE, UNCHANGED, UPDATE, Channel, Confirm, Plan, Result, Say, publish
 from monthlypost.publish.http import KEY_VARIABLE, ProviderError
 from monthlypost.publish.providers import DRAFT, PROVIDERS, Draft, Provider, Remote
@@ -83,18 +82,7 @@ def provider_for(settings: Settings) -> Provider:
             f'[email] provider = "{provider}": email push puts drafts into {names}; for {provider}, {PASTE}',
         )
     adapter = PROVIDERS[provider]
-    key = os.environ.get(KEY_VARIABLE, "").strip()
-    if not key:
-        raise MonthlypostError.at(
-            None,
-            f"{KEY_VARIABLE} is not set: export it with your {adapter.name} API key (made {adapter.key_help}); "
-            "monthlypost reads the key from there only, never from a file",
-        )
-    odd = secret_problem(key)
-    if odd:
-        raise MonthlypostError.at(
-            None, f"{KEY_VARIABLE}: {odd}, which no API key holds; copy the key again from {adapter.name}"
-        )
+    key = secret(KEY_VARIABLE, f"your {adapter.name} API key (made {adapter.key_help})", "API key", adapter.name)
     if adapter.audience and not settings.email.list:
         raise MonthlypostError.at(settings.path, f"[email] list: required for {adapter.name}: {adapter.audience}")
     return adapter.connect(key)
@@ -157,7 +145,6 @@ class Newsletter(Channel):
     """The month's newsletter as a draft in the mail provider: a channel of the publishing flow."""
 
     name = "email"
-    words = {CREATE: "created", UPDATE: "updated"}
 
     def __init__(self, workspace: Workspace, test_to: list[str]):
         self.settings = workspace.settings
@@ -356,24 +343,19 @@ def tested(result: Result, provider: Provider, draft_id: str, addresses: list[st
 
 def remember_pending(path: Path, month: str, provider: str, marker: dict[str, str]) -> None:
     """Before a create: a push is making this month's draft, and how to know it in the provider."""
-    records = read_state(path)
-    records[month] = {"provider": provider, "pending": marker}
-    write_state(path, records)
+    write_entry(path, month, {"provider": provider, "pending": marker})
 
 
 def remember_id(path: Path, month: str, provider: str, draft_id: str) -> None:
     """The draft exists: its id, before anything else is done with it (its content not known to be set)."""
-    records = read_state(path)
-    records[month] = {"provider": provider, "id": draft_id}
-    write_state(path, records)
+    write_entry(path, month, {"provider": provider, "id": draft_id})
 
 
 def forget(path: Path, month: str, provider: str) -> None:
     """A create the provider refused made nothing: no push is making a draft any more."""
-    records = read_state(path)
-    if isinstance(records.get(month), dict) and "pending" in records[month]:
-        del records[month]
-        write_state(path, records)
+    record = read_state(path).get(month)
+    if isinstance(record, dict) and "pending" in record:
+        write_entry(path, month, None)
 
 
 def recorded_or_said(
@@ -392,8 +374,7 @@ def recorded_or_said(
 
 def remember(path: Path, month: str, draft_id: str, draft: Draft, digest: str, provider: str) -> None:
     """The draft's id and what it holds now, for the next push (and `list`); never the key."""
-    records = read_state(path)
-    records[month] = {
+    entry = {
         "provider": provider,
         "id": draft_id,
         "sha256": digest,
@@ -404,7 +385,7 @@ def remember(path: Path, month: str, draft_id: str, draft: Draft, digest: str, p
         "preheader": draft.preheader,
         "text": draft.text,
     }
-    write_state(path, records)
+    write_entry(path, month, entry)
 
 
 def send_test(provider: Provider, draft_id: str, addresses: list[str]) -> str:

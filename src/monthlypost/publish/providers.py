@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from monthlypost.publish import dig, valid_id
-from monthlypost.publish.http import Client, ProviderError, api_origin, provider_message
+from monthlypost.publish.http import KEY_VARIABLE, Client, ProviderError, api_origin, provider_message
 
 DRAFT, SENT = "draft", "sent or scheduled"
 _BODY = re.compile(r"<body\b[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
@@ -80,6 +80,7 @@ class Provider:
     tests: ClassVar[bool] = True  # whether its API sends a test of a draft
     origin: ClassVar[str]  # its API's scheme and host
     auth_header: ClassVar[str] = ""  # "Header: {key}" for the providers that take the key in a header
+    headers: ClassVar[dict[str, str]] = {}  # sent with every request besides
 
     def __init__(self, client: Client):
         self.client = client
@@ -88,7 +89,8 @@ class Provider:
     def connect(cls, key: str) -> Provider:
         """The adapter, with a client that authenticates as this provider asks."""
         header, _, value = cls.auth_header.partition(": ")
-        return cls(Client(cls.name, api_origin(cls.origin), {header: value.format(key=key)}, secrets=(key,)))
+        headers = {header: value.format(key=key), **cls.headers}
+        return cls(Client(cls.name, api_origin(cls.origin), headers, secrets=(key,)))
 
     # --- what each provider implements ----------------------------------------------------------
 
@@ -288,12 +290,7 @@ class Buttondown(Provider):
     key_help = "in Buttondown, Settings → API → API key"
     origin = "https://api.buttondown.com"
     auth_header = "Authorization: Token {key}"
-    API_VERSION = "2025-06-01"
-
-    @classmethod
-    def connect(cls, key: str) -> Provider:
-        headers = {"Authorization": f"Token {key}", "X-API-Version": cls.API_VERSION}
-        return cls(Client(cls.name, api_origin(cls.origin), headers, secrets=(key,)))
+    headers = {"X-API-Version": "2025-06-01"}
 
     def _sent_body(self, draft: Draft) -> str:
         return draft.html if draft.template == "naked" else draft.body
@@ -378,7 +375,7 @@ class Mailchimp(Provider):
         centre = key.rsplit("-", 1)[-1] if "-" in key else ""
         if not centre.isalnum() or not centre:
             raise ProviderError(
-                "MONTHLYPOST_EMAIL_API_KEY does not look like a Mailchimp API key: it ends in its data centre, "
+                f"{KEY_VARIABLE} does not look like a Mailchimp API key: it ends in its data centre, "
                 "like …-us21; copy the whole key from Mailchimp"
             )
         basic = base64.b64encode(f"monthlypost:{key}".encode()).decode()

@@ -40,8 +40,9 @@ def _chapters(ctx: dict[str, Any]) -> list[str]:
 
 def _contact(ctx: dict[str, Any]) -> str:
     lines = [f"<strong>{_e(ctx['author'].name)}</strong>"]
-    lines += [f'{_e(link.label)}: <a href="{_e(link.url)}">{_e(link.text)}</a>' for link in ctx["contact"]]
-    lines += [f'{_e(link.label)}: <a href="{_e(link.url)}">{_e(link.text)}</a>' for link in ctx["links"]]
+    lines += [
+        f'{_e(link.label)}: <a href="{_e(link.url)}">{_e(link.text)}</a>' for link in [*ctx["contact"], *ctx["links"]]
+    ]
     return "<br>".join(lines)
 
 

@@ -17,15 +17,24 @@ from __future__ import annotations
 import base64
 import datetime
 import difflib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from monthlypost.errors import MonthlypostError, Problem, Problems
-from monthlypost.paths import parse_json, read_bytes, read_state, state_folder, write_state
-from monthlypost.publish import secret_problem, valid_id
-from monthlypost.publish.blog.site import Held, Image, Media, Post, Site
+from monthlypost.paths import parse_json, read_bytes, read_state, state_folder, write_entry, write_state
+from monthlypost.publish import secret, valid_id
+from monthlypost.publish.blog.site import (
+    BLOG_SETTINGS,
+    KEY_VARIABLE,
+    PASSWORD_VARIABLE,
+    USER_VARIABLE,
+    Held,
+    Image,
+    Media,
+    Post,
+    Site,
+)
 from monthlypost.publish.flow import CREATE, UNCHANGED, UPDATE, Channel, Confirm, Plan, Result, Say, carry_out, publish
 from monthlypost.publish.http import Client, ProviderError
 from monthlypost.published import posts_path
@@ -38,9 +47,7 @@ if TYPE_CHECKING:
     from monthlypost.workspace import Workspace
 
 BACKUPS = "blog-backups"
-USER_VARIABLE = "MONTHLYPOST_BLOG_USER"
-PASSWORD_VARIABLE = "MONTHLYPOST_BLOG_PASSWORD"
-KEY_VARIABLE = "MONTHLYPOST_BLOG_API_KEY"
+EDITED = "the post was edited on the site since monthlypost last pushed it"
 
 
 # --- Connecting ------------------------------------------------------------------------------------------
@@ -60,31 +67,25 @@ def connect(settings: Settings) -> Site:
     if blog.platform == "ghost":
         from monthlypost.publish.blog.ghost import connect as ghost
 
-        key = _secret(KEY_VARIABLE, "your Ghost Admin API key (Settings → Integrations → Add custom integration)")
+        where = "(Settings → Integrations → Add custom integration)"
+        key = secret(KEY_VARIABLE, f"your Ghost Admin API key {where}", "Admin API key", f"Ghost {where}")
         return ghost("Ghost", origin, prefix, key)
     from monthlypost.publish.blog.wordpress import WordPress
 
-    user = _secret(USER_VARIABLE, "your WordPress login name (the one you sign in with)", spaces=True)
-    password = _secret(
-        PASSWORD_VARIABLE,
-        "a WordPress application password (Users → Profile → Application Passwords → Add New)",
-        spaces=True,
+    user = secret(
+        USER_VARIABLE,
+        "your WordPress login name (the one you sign in with)",
+        "login name",
+        "WordPress (Users → Profile → Username)",
+        True,
+    )
+    where = "(Users → Profile → Application Passwords → Add New)"
+    password = secret(
+        PASSWORD_VARIABLE, f"a WordPress application password {where}", "password", f"WordPress {where}", True
     )
     basic = base64.b64encode(f"{user}:{password}".encode()).decode()
-    client = Client("WordPress", origin, {}, auth=(user, password), secrets=(password, basic))
+    client = Client("WordPress", origin, {}, auth=(user, password), secrets=(password, basic), setting=BLOG_SETTINGS)
     return WordPress(client, prefix, user)
-
-
-def _secret(variable: str, what: str, spaces: bool = False) -> str:
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        raise MonthlypostError.at(
-            None, f"{variable} is not set: export it with {what}; monthlypost reads it from there only, never a file"
-        )
-    odd = secret_problem(value, spaces)
-    if odd:
-        raise MonthlypostError.at(None, f"{variable}: {odd}, which it should not hold; copy it again")
-    return value
 
 
 # --- The post ------------------------------------------------------------------------------------------------
@@ -146,11 +147,10 @@ def post_text(title: str, excerpt: str, slug: str, date: str, content: str) -> s
     return "\n".join([f"Title: {title}", f"Excerpt: {excerpt}", f"Slug: {slug}", f"Date: {date}", "", as_text(content)])
 
 
-def post_diff(held: Held, post: Post, content: str, name: str) -> str:
-    date = post.date.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    old = post_text(held.title, held.excerpt, held.slug, held.date, held.content).splitlines()
-    new = post_text(post.title, post.excerpt, post.slug, date, content).splitlines()
-    return "\n".join(difflib.unified_diff(old, new, f"on {name} now", "this build", lineterm=""))
+def post_diff(held: Held, new: str, name: str, source: str) -> str:
+    """From the post as the site holds it to ``new`` (a post_text, from ``source``), as a unified diff."""
+    old = post_text(held.title, held.excerpt, held.slug, held.date, held.content)
+    return "\n".join(difflib.unified_diff(old.splitlines(), new.splitlines(), f"on {name} now", source, lineterm=""))
 
 
 # --- Records and backups ---------------------------------------------------------------------------------------
@@ -171,12 +171,6 @@ def recorded(path: Path, month: str, site: Site, settings: Settings) -> dict[str
     if "id" not in record and not isinstance(record.get("pending"), str):
         return None
     return record
-
-
-def remember(path: Path, month: str, entry: dict[str, Any]) -> None:
-    records = read_state(path)
-    records[month] = entry
-    write_state(path, records)
 
 
 def backup_folder(state: Path, site: Site, post_id: str) -> Path:
@@ -236,9 +230,7 @@ class Blog(Channel):
     def close(self) -> None:
         self.site.client.close()
 
-    def _entry(
-        self, month: str, held: Held, digest: str | None, media: dict[str, Media], built: Any = None
-    ) -> dict[str, Any]:
+    def _entry(self, held: Held, digest: str | None, media: dict[str, Media], built: Any = None) -> dict[str, Any]:
         return {
             "built": built,  # the build's inputs_sha256: what list compares with the current build
             "platform": self.site.platform,
@@ -248,7 +240,7 @@ class Blog(Channel):
             "modified": held.modified,
             "status": held.status,
             "link": held.link,
-            "media": {sha: {"id": m.id, "url": m.url} for sha, m in media.items()},
+            "media": _listed(media),
         }
 
     def plan(self, outcome: Outcome, say: Say) -> Plan:
@@ -277,39 +269,37 @@ class Blog(Channel):
         content = site.content(post, media)
         digest = post.digest(site.content(post, {}))
         data = {"post": post, "terms": terms, "media": media, "record": record, "held": held, "status": status}
-        data["built"] = outcome.manifest.get("inputs_sha256")
+        data["built"] = outcome.manifest.get("inputs_sha256")  # what list compares with the month's build
         if held is None:
             show = f"{month}: a new draft on {site.name}: “{post.title}” at /{post.slug}"
             return Plan(month, CREATE, show=show, problems=notes, data=data)
         edited = held.modified != record.get("modified") if record else False
         if record and record.get("sha256") == digest:
             if edited:
-                notes.append(self._edited_note(month, held, "this build is the same as then, so nothing was sent"))
+                said = f"{month}: {EDITED}; this build is the same as then, so nothing was sent"
+                notes.append(Problem(None, said, "warning"))
             return Plan(month, UNCHANGED, problems=notes, data={**data, "edited": edited})
         warnings = []
         if held.live:
             warnings.append(f"{month}: this post is live on the site ({held.status}): readers see the change at once")
         if edited:
             warnings.append(
-                f"{month}: the post was edited on the site since monthlypost last pushed it; this replaces that "
-                "edit (it is backed up first: 'monthlypost blog restore' puts it back)"
+                f"{month}: {EDITED}; this replaces that edit (it is backed up first: 'monthlypost blog restore' "
+                "puts it back)"
             )
         question = f"Update {month}'s post on the site with these changes?"
         if warnings:
             question = f"{month}'s post is {'live' if held.live else 'edited on the site'}: replace it with this build?"
-        show = "\n".join([post_diff(held, post, content, site.name) or "Only the post's images changed.", *warnings])
+        date = post.date.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        diff = post_diff(held, post_text(post.title, post.excerpt, post.slug, date, content), site.name, "this build")
+        show = "\n".join([diff or "Only the post's images changed.", *warnings])
         return Plan(month, UPDATE, show=show, question=question, problems=notes, data=data)
 
     def unchanged(self, plan: Plan, dry_run: bool) -> Result:
         record, held = plan.data["record"], plan.data["held"]
         if not dry_run and record is not None:  # what list shows: the post's state as this push found it
-            remember(self.path, plan.month, {**record, "status": held.status, "edited_on_site": plan.data["edited"]})
+            write_entry(self.path, plan.month, {**record, "status": held.status, "edited_on_site": plan.data["edited"]})
         return Result(plan.month, "unchanged", list(plan.problems))
-
-    def _edited_note(self, month: str, held: Held, then: str) -> Problem:
-        return Problem(
-            None, f"{month}: the post was edited on the site since monthlypost last pushed it; {then}", "warning"
-        )
 
     def _known_media(self, record: dict[str, Any] | None) -> dict[str, Media]:
         known = record.get("media") if record else None
@@ -328,11 +318,8 @@ class Blog(Channel):
             if known is not None and self.site.media_exists(known):
                 continue
             media[image.sha256] = self.site.upload(image)
-            records = read_state(self.path)
-            entry = records.get(month) if isinstance(records.get(month), dict) else {}
-            entry["media"] = {sha: {"id": m.id, "url": m.url} for sha, m in media.items()}
-            records[month] = entry
-            write_state(self.path, records)
+            entry = read_state(self.path).get(month)
+            write_entry(self.path, month, {**(entry if isinstance(entry, dict) else {}), "media": _listed(media)})
         return media
 
     def write(self, plan: Plan) -> Result:
@@ -340,7 +327,7 @@ class Blog(Channel):
         post, terms, record = data["post"], data["terms"], data["record"]
         if plan.action == CREATE:  # before anything is written: a push is making this month's post, at its slug
             pending = {"platform": site.platform, "site": self.settings.blog.api_url, "pending": post.slug}
-            remember(self.path, month, {**pending, "media": (record or {}).get("media", {})})
+            write_entry(self.path, month, {**pending, "media": (record or {}).get("media", {})})
         media = self._uploaded(post, data["media"], month)
         terms = site.make_terms(terms)
         featured_image = post.featured()
@@ -357,7 +344,7 @@ class Blog(Channel):
                 )
             save_backup(self.workspace.state, site, month, now)
             held = site.update(now, post, content, terms, featured)
-            remember(self.path, month, self._entry(month, held, digest, media, data["built"]))
+            write_entry(self.path, month, self._entry(held, digest, media, data["built"]))
             return Result(month, "updated", detail=f"post {held.id}: {held.link}")
         try:
             held = site.create(post, content, terms, featured)
@@ -374,7 +361,7 @@ class Blog(Channel):
                 raise ProviderError(f"{err}; and the post it made is gone again") from None
             held = found
         try:
-            remember(self.path, month, self._entry(month, held, digest, media, data["built"]))
+            write_entry(self.path, month, self._entry(held, digest, media, data["built"]))
         except MonthlypostError as failure:
             raise MonthlypostError.at(
                 self.path,
@@ -394,6 +381,11 @@ def push(
 ) -> list[Result]:
     results, _ = publish(workspace, months, Blog(workspace), dry_run, confirm, say, done)
     return results
+
+
+def _listed(media: dict[str, Media]) -> dict[str, dict[str, str]]:
+    """The images in the site's media library, as the record keeps them: by the hash of their bytes."""
+    return {sha: {"id": m.id, "url": m.url} for sha, m in media.items()}
 
 
 # --- restore -------------------------------------------------------------------------------------------------------
@@ -422,9 +414,7 @@ class Restore(Blog):
         title, content = str(saved.get("title", "")), str(saved.get("content", saved.get("html", "")))
         excerpt = str(saved.get("excerpt", saved.get("custom_excerpt", "")))
         slug, date = str(saved.get("slug", "")), str(saved.get("date_gmt", saved.get("published_at", "")))
-        old = post_text(held.title, held.excerpt, held.slug, held.date, held.content).splitlines()
-        new = post_text(title, excerpt, slug, date, content).splitlines()
-        diff = "\n".join(difflib.unified_diff(old, new, f"on {self.site.name} now", str(path), lineterm=""))
+        diff = post_diff(held, post_text(title, excerpt, slug, date, content), self.site.name, str(path))
         data = {"record": record, "held": held, "saved": saved}
         if not diff:
             return Plan(month, UNCHANGED, data=data)
@@ -440,7 +430,7 @@ class Restore(Blog):
         save_backup(self.workspace.state, self.site, month, now)
         held = self.site.put_back(now, data["saved"])
         entry = {**data["record"], "sha256": None, "modified": held.modified, "status": held.status}
-        remember(self.path, month, entry)  # what the site holds is the backup's now: the next push shows the diff
+        write_entry(self.path, month, entry)  # what the site holds is the backup's now: the next push shows the diff
         return Result(month, "restored", detail=f"post {held.id}: {held.link}")
 
 

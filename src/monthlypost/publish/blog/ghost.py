@@ -18,10 +18,9 @@ import re
 import time
 from typing import Any
 
-from monthlypost.publish.blog.site import Held, Image, Media, Post, Site, Terms
+from monthlypost.publish.blog.site import BLOG_SETTINGS, KEY_VARIABLE, Held, Image, Media, Post, Site, Terms
 from monthlypost.publish.http import Client, ProviderError, provider_message
 
-KEY_VARIABLE = "MONTHLYPOST_BLOG_API_KEY"
 API = "/ghost/api/admin"
 API_VERSION = "v5.0"
 EXCERPT_MAX = 300  # custom_excerpt, as Ghost's validation allows
@@ -173,6 +172,6 @@ class Ghost(Site):
 
 
 def connect(name: str, origin: str, prefix: str, key: str) -> Ghost:
-    client = Client(name, origin, {"Accept-Version": API_VERSION}, secrets=(key,))
+    client = Client(name, origin, {"Accept-Version": API_VERSION}, secrets=(key,), setting=BLOG_SETTINGS)
     client.session.auth = Token(key, client.secrets)
     return Ghost(client, prefix)

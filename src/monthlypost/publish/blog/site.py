@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from monthlypost.campaign import Campaign
     from monthlypost.config import Settings
 
+USER_VARIABLE = "MONTHLYPOST_BLOG_USER"  # WordPress: the login name
+PASSWORD_VARIABLE = "MONTHLYPOST_BLOG_PASSWORD"  # WordPress: an application password
+KEY_VARIABLE = "MONTHLYPOST_BLOG_API_KEY"  # Ghost: an Admin API key
+BLOG_SETTINGS = f"[blog] api_url, and {USER_VARIABLE} with {PASSWORD_VARIABLE} (WordPress) or {KEY_VARIABLE} (Ghost)"
 PLACEHOLDER = "monthlypost-image:"  # an image's address until it is in the site's media library
 
 

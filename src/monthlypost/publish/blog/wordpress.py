@@ -15,11 +15,9 @@ import html
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from monthlypost.publish.blog.site import Held, Image, Media, Post, Site, Terms
+from monthlypost.publish.blog.site import PASSWORD_VARIABLE, USER_VARIABLE, Held, Image, Media, Post, Site, Terms
 from monthlypost.publish.http import Client, ProviderError, provider_message
 
-USER_VARIABLE = "MONTHLYPOST_BLOG_USER"
-PASSWORD_VARIABLE = "MONTHLYPOST_BLOG_PASSWORD"
 LIVE = ("publish", "future", "private")
 KEPT = ("title", "content", "excerpt", "slug", "date_gmt", "categories", "tags", "featured_media")
 

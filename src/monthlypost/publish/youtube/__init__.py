@@ -9,7 +9,7 @@ them.
 
 from monthlypost.publish.youtube.api import YouTube
 from monthlypost.publish.youtube.auth import free_port, login
-from monthlypost.publish.youtube.push import FAILED, push, restore
+from monthlypost.publish.youtube.push import push, restore
 from monthlypost.publish.youtube.quota import QUOTA_RESET, Ledger
 
-__all__ = ["FAILED", "QUOTA_RESET", "Ledger", "YouTube", "free_port", "login", "push", "restore"]
+__all__ = ["QUOTA_RESET", "Ledger", "YouTube", "free_port", "login", "push", "restore"]

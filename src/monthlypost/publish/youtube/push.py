@@ -157,9 +157,6 @@ class ChangedMeanwhile(YouTubeError):
     """The video changed on YouTube between the read shown in the diff and the update."""
 
 
-FAILED = ("failed", "changed")  # statuses that make the command exit 1
-
-
 @dataclass
 class Report:
     results: list[Result]
