@@ -309,3 +309,13 @@ def test_joiners_and_direction_marks_that_text_needs_are_no_warning(example):
     edit(example / TOPIC, '"Sitting compresses', f'"{hebrew_then_mark} {doctor} {persian} Sitting compresses')
     result = run("check")
     assert result.exit_code == 0 and "Warning" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("character", ["\\uFFFE", "\\uFFFF"])
+def test_a_noncharacter_xml_refuses_is_an_error_not_a_broken_feed_or_email(example, character):
+    """XML 1.0 has no place for U+FFFE and U+FFFF: an Atom feed holding one is not XML, and MJML fails on it."""
+    edit(example / "campaigns/2024-04/topic.toml", 'title = "Why Your', f'title = "{character}Why Your')
+    result = run("build", "2024-04")
+    assert result.exit_code == 1
+    assert "Error: campaigns/2024-04/topic.toml: title: contains a control character" in result.stderr
+    assert "Traceback" not in result.output

@@ -31,7 +31,8 @@ from monthlypost.layout import DIST
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls. Lone surrogates (bytes that were not
 # text) are no text either, but are found apart: a character class that reaches them takes a millisecond to
 # compile, at every start of the program.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# control characters, and the two noncharacters XML (feeds, sitemaps, MJML) refuses outright
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def control_at(text: str) -> int | None:
