@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import shutil
 import signal
 import subprocess
@@ -102,10 +103,23 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+ARCHIVED = "archive: written in dist (index.html, feed.xml, feed.json, sitemap.xml)\n"  # build's line when it was
+EXAMPLE_BLOG = 'url = "https://www.livepainfreeprocess.com/blog/{slug}/"\n'  # the example's [blog] url line
+
+
+def no_blog(root: Path) -> None:
+    """The example without its [blog] url: no post address, no archive."""
+    edit(root / "monthlypost.toml", EXAMPLE_BLOG, "")
+
+
 def add_blog(root: Path, lines: str) -> None:
-    """Settings added to monthlypost.toml's [blog] section (made if there is none)."""
+    """Settings added to monthlypost.toml's [blog] section (made if there is none); a key it has already
+    (the example's url) is replaced."""
     settings = root / "monthlypost.toml"
     text = settings.read_text(encoding="utf-8")
+    for key in re.findall(r"(?m)^([A-Za-z_]+) *=", lines):
+        if key == "url" and EXAMPLE_BLOG in text:
+            text = text.replace(EXAMPLE_BLOG, "")
     text = text.replace("[blog]\n", f"[blog]\n{lines}") if "[blog]\n" in text else f"{text}\n[blog]\n{lines}"
     settings.write_text(text, encoding="utf-8")
 

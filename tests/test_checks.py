@@ -272,8 +272,8 @@ def test_the_new_month_placeholder_video_is_a_warning(example):
 def test_http_links_in_the_settings_are_warnings_in_every_month(example):
     edit(
         example / "monthlypost.toml",
-        'website = "https://www.livepainfreeprocess.com"\n\n[email]',
-        'website = "http://www.livepainfreeprocess.com"\n\n[email]',
+        'website = "https://www.livepainfreeprocess.com"\n\n[blog]',
+        'website = "http://www.livepainfreeprocess.com"\n\n[blog]',
     )
     result = run("build")
     assert result.exit_code == 0

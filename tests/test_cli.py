@@ -11,7 +11,7 @@ import pytest
 from monthlypost import __version__
 from monthlypost.cli import cli
 
-from .conftest import REPO, edit, run, snapshot, write
+from .conftest import ARCHIVED, REPO, edit, run, snapshot, write
 
 
 def test_init_makes_a_workspace_that_builds_as_it_is(tmp_path, monkeypatch):
@@ -112,7 +112,8 @@ def test_the_workspace_is_found_from_a_subfolder(example, monkeypatch):
     monkeypatch.chdir(example / "campaigns/2024-04")
     result = run("build")
     assert result.exit_code == 0
-    assert result.stdout == f"2024-04: built {example.resolve() / 'dist/2024-04'}\n"
+    dist = example.resolve() / "dist"
+    assert result.stdout == f"2024-04: built {dist / '2024-04'}\n" + ARCHIVED.replace("in dist", f"in {dist}")
 
 
 def test_workspace_option_and_environment_variable(example, tmp_path, monkeypatch):
@@ -171,7 +172,7 @@ def test_python_dash_m_imports_nothing_from_the_workspace(example, tmp_path):
         (example / f"{name}.py").write_text(f"open({str(tmp_path / name)!r}, 'w').close()\n")
     result = subprocess.run([sys.executable, "-m", "monthlypost", "build", "--force"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "2024-04: built dist/2024-04\n"
+    assert result.stdout == "2024-04: built dist/2024-04\n" + ARCHIVED
     assert (Path(os.environ["XDG_CONFIG_HOME"]) / "monthlypost/template-cache.key").exists()  # secrets was used
     assert [name for name in names if (tmp_path / name).exists()] == []
 

@@ -13,7 +13,7 @@ import pytest
 from monthlypost.config import EMAIL_PROVIDERS
 from monthlypost.render.email import with_utm
 
-from .conftest import edit, run
+from .conftest import add_blog, edit, no_blog, run
 
 OUT = "dist/2024-04"
 
@@ -58,8 +58,8 @@ def test_the_html_is_safe_and_complete(example):
         assert link["href"].startswith(("https://", "mailto:", "tel:")) or MERGE_TAG.match(link["href"]), link
     for image in page.all("img"):
         assert image.get("alt"), image
-    thumbnail = next(i for i in page.all("img") if "ytimg" in i["src"])
-    assert thumbnail["src"] == "https://i.ytimg.com/vi/hipPain2404/hqdefault.jpg"
+    thumbnail = next(i for i in page.all("img") if i["src"].endswith("/email.jpg"))
+    assert thumbnail["src"] == "https://www.livepainfreeprocess.com/blog/why-your-hip-pain-keeps-coming-back/email.jpg"
     assert thumbnail["alt"] == "Why Your Hip Pain Keeps Coming Back"
     html = built(example, "newsletter.html")
     assert '<a href="https://www.youtube.com/watch?v=hipPain2404" target="_blank"><img alt="Why Your Hip' in html
@@ -291,11 +291,6 @@ def test_utm_tags_only_links_to_the_authors_own_site(example):
 
 
 def test_an_excerpt_links_to_the_full_post(example):
-    edit(
-        example / "monthlypost.toml",
-        "[links]",
-        '[blog]\nurl = "https://www.livepainfreeprocess.com/blog/{slug}/"\n\n[links]',
-    )
     edit(example / "campaigns/2024-04/topic.toml", "cta =", "excerpt = 2\ncta =")
     build_ok(example)
     html, text = built(example, "newsletter.html"), built(example, "newsletter.txt")
@@ -307,6 +302,7 @@ def test_an_excerpt_links_to_the_full_post(example):
 
 
 def test_an_excerpt_without_a_blog_url_is_an_error(example):
+    no_blog(example)
     edit(example / "campaigns/2024-04/topic.toml", "cta =", "excerpt = 2\ncta =")
     result = run("build")
     assert result.exit_code == 1
@@ -317,15 +313,12 @@ def test_an_excerpt_without_a_blog_url_is_an_error(example):
 
 
 def test_local_images_point_beside_the_published_post(example):
+    no_blog(example)
     (example / "campaigns/2024-04/roller.jpg").write_bytes(b"jpeg")
     edit(example / "campaigns/2024-04/script.md", "Let me show you", "![A foam roller](roller.jpg)\n\nLet me show you")
     result = run("build")
     assert "image 'roller.jpg' cannot show in the email; set [blog] url" in result.stderr
-    edit(
-        example / "monthlypost.toml",
-        "[links]",
-        '[blog]\nurl = "https://www.livepainfreeprocess.com/blog/{slug}/"\n\n[links]',
-    )
+    add_blog(example, 'url = "https://www.livepainfreeprocess.com/blog/{slug}/"\n')
     result = run("build")
     assert result.stderr == ""
     assert 'src="https://www.livepainfreeprocess.com/blog/why-your-hip-pain-keeps-coming-back/roller.jpg"' in built(

@@ -21,13 +21,14 @@ from markdown_it import MarkdownIt
 
 from monthlypost.colors import TINT, contrast
 
-from .conftest import GOLDEN, GOLDEN_MONTHS, REPO, Page, built_golden, edit, run
+from .conftest import GOLDEN, GOLDEN_MONTHS, REPO, Page, built_golden, edit, no_blog, run
 
 OUT = Path("dist/2024-04")
 TOPIC = "campaigns/2024-04/topic.toml"
 SETTINGS = "monthlypost.toml"
 INSTALL = (
-    "install them with: apt-get install default-jre-headless && npm install vnu-jar mjml axe-core (in the repository)"
+    "install them with: apt-get install default-jre-headless && npm install vnu-jar mjml axe-core sitemap "
+    "(in the repository)"
 )
 
 
@@ -76,7 +77,7 @@ def test_mjml_strict_validation_passes_and_the_thumbnail_is_as_wide_as_the_js_co
         [str(mjml_cli()), str(source), "-s", "--config.fonts={}"], capture_output=True, text=True, check=True
     ).stdout
     ours = (built_golden(month, tmp_path, monkeypatch) / "newsletter.html").read_text()
-    width = r'<img[^>]*hqdefault\.jpg[^>]*?width="(\d+)"|<img[^>]*width="(\d+)"[^>]*hqdefault\.jpg'
+    width = r'<img[^>]*email\.jpg[^>]*?width="(\d+)"|<img[^>]*width="(\d+)"[^>]*email\.jpg'
     assert re.search(width, ours) and re.search(width, js)
     assert re.search(width, ours).groups() == re.search(width, js).groups()
 
@@ -105,7 +106,7 @@ def test_the_scripts_void_elements_pass_both_checkers(example):
 def test_the_thumbnail_has_its_columns_width_and_a_styled_alt_text(example):
     run("build", "2024-04")
     html = (example / OUT / "newsletter.html").read_text()
-    (img,) = re.findall(r"<img[^>]*hqdefault\.jpg[^>]*>", html)
+    (img,) = re.findall(r"<img[^>]*email\.jpg[^>]*>", html)
     assert 'width="536"' in img  # 600 px less the padding, as Outlook reads it
     assert "font-size: 17px" in img and "color: #1f2328" in img and "font-family:" in img
 
@@ -154,7 +155,6 @@ def test_the_post_links_to_the_video_beside_the_embed(example):
 def test_the_description_links_to_the_post_when_there_is_one(example, chapters):
     if chapters:
         with_chapters(example)
-    edit(example / SETTINGS, "[email]", '[blog]\nurl = "https://www.livepainfreeprocess.com/blog/{slug}/"\n\n[email]')
     run("build", "2024-04")
     description = (example / "dist/2024-04/youtube.txt").read_text()
     assert "Read the full post: https://www.livepainfreeprocess.com/blog/why-your-hip-pain-keeps-coming-back/" in (
@@ -255,7 +255,6 @@ def graph(root: Path) -> dict[str, dict]:
 def test_structured_data_for_the_post_and_its_video(example):
     with_chapters(example)
     edit(example / TOPIC, "cta =", 'duration = "12:34"\ncta =')
-    edit(example / SETTINGS, "[email]", '[blog]\nurl = "https://www.livepainfreeprocess.com/blog/{slug}/"\n\n[email]')
     edit(
         example / SETTINGS,
         'website = "https://www.livepainfreeprocess.com"\n',
@@ -268,7 +267,10 @@ def test_structured_data_for_the_post_and_its_video(example):
     assert post["headline"] == "Why Your Hip Pain Keeps Coming Back"
     assert post["datePublished"] == "2024-04-01T09:00:00-07:00"
     assert post["author"]["name"] == "Patrick Lerouge"
-    assert post["image"] == ["https://i.ytimg.com/vi/hipPain2404/hqdefault.jpg"]
+    assert post["image"] == [
+        "https://www.livepainfreeprocess.com/blog/why-your-hip-pain-keeps-coming-back/share.jpg",
+        "https://i.ytimg.com/vi/hipPain2404/hqdefault.jpg",
+    ]
     assert post["mainEntityOfPage"] == {"@type": "WebPage", "@id": url}
     assert post["video"] == {"@id": video["@id"]} and video["@id"] == url + "#video"
     assert video["uploadDate"] == "2024-04-01T09:00:00-07:00"
@@ -281,6 +283,7 @@ def test_structured_data_for_the_post_and_its_video(example):
 
 
 def test_without_a_blog_address_the_post_is_not_claimed_for_a_page(example):
+    no_blog(example)
     run("build", "2024-04")
     items = graph(example)
     assert "mainEntityOfPage" not in items["BlogPosting"]
@@ -373,7 +376,6 @@ def test_a_dropped_link_shows_its_words_not_its_markdown(example):
 
 
 def test_post_md_says_where_the_post_lives_as_a_path_static_site_generators_take(example):
-    edit(example / SETTINGS, "[email]", '[blog]\nurl = "https://www.livepainfreeprocess.com/blog/{slug}/"\n\n[email]')
     run("build", "2024-04")
     front = (example / OUT / "post.md").read_text().split("---\n")[1]
     assert 'url: "/blog/why-your-hip-pain-keeps-coming-back/"\n' in front  # Hugo: a path, never https://…

@@ -110,7 +110,7 @@ def test_every_view_is_served(preview):
         "Phone · 375 px",
         "Images off",
         "of Gmail's 102.0 KB",
-        "1,030</b> of 5,000 bytes",
+        "1,129</b> of 5,000 bytes",
         "…more",
         "Patrick Lerouge",
         "The back-burner reasons",

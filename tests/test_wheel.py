@@ -6,7 +6,7 @@ import sys
 import venv
 import zipfile
 
-from .conftest import REPO
+from .conftest import ARCHIVED, REPO
 
 
 def test_the_wheel_ships_the_templates_and_builds_a_workspace(tmp_path):
@@ -37,7 +37,7 @@ def test_the_wheel_ships_the_templates_and_builds_a_workspace(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "2024-04: built dist/2024-04\n"
+    assert result.stdout == "2024-04: built dist/2024-04\n" + ARCHIVED
     golden = REPO / "tests/golden/2024-04/youtube.txt"
     assert (workspace / "dist/2024-04/youtube.txt").read_text() == golden.read_text()
     assert "<h1>Why Your Hip Pain Keeps Coming Back</h1>" in (workspace / "dist/2024-04/post.html").read_text()

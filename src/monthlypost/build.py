@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,12 +14,25 @@ from typing import TYPE_CHECKING, Any
 from monthlypost import __version__
 from monthlypost.errors import MonthlypostError, Problem, Problems
 from monthlypost.layout import CONFIG_NAME
-from monthlypost.outputs import MANIFEST, Folder, inspect, recover, replace, seal, sha256, temporary_folders
+from monthlypost.outputs import (
+    MANIFEST,
+    Folder,
+    inspect,
+    kept_images,
+    recover,
+    replace,
+    seal,
+    sha256,
+    temporary_folders,
+)
 from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles
 from monthlypost.workspace import Workspace
 
 if TYPE_CHECKING:  # checking and rendering load only when a month is rendered, not to tell it is up to date
     from monthlypost.campaign import Campaign
+
+
+Images = Callable[[str], "dict[str, bytes] | None"]  # an image key → the images made from it, if at hand
 
 
 @dataclass
@@ -36,8 +50,14 @@ class Rendered:
         return not self.problems.errors
 
 
-def render_month(workspace: Workspace, month: str, files: MonthFiles | None = None) -> Rendered:
-    """Run every check on a month and render its outputs, collecting all problems."""
+def render_month(
+    workspace: Workspace, month: str, files: MonthFiles | None = None, images: Images | None = None
+) -> Rendered:
+    """Run every check on a month and render its outputs, collecting all problems.
+
+    ``images``: the month's images made before from an image key (see image_key), if they are at hand, to be
+    taken as they are when what they show has not changed (drawing them is most of a month's rendering time).
+    """
     from monthlypost.campaign import read_campaign
 
     problems = Problems(workspace.settings_warnings)
@@ -52,22 +72,32 @@ def render_month(workspace: Workspace, month: str, files: MonthFiles | None = No
     if campaign is None:
         return result
     workspace.sources.used.clear()
-    out = _run_templates(workspace, campaign, problems)
-    if out is None or problems.errors:
+    rendered = _run_templates(workspace, campaign, problems)
+    if rendered is None or problems.errors:
         return result
+    out, entry = rendered
     for image in campaign.images:
         out[image] = files.read(image)
+    key = image_key(workspace, campaign)
+    out.update(_month_images(workspace, campaign, key, images))
     inputs = month_inputs(workspace, campaign)
     result.manifest = manifest(workspace, campaign, out, problems, inputs)
+    result.manifest["image_key"] = key
+    if entry is not None:
+        result.manifest["entry"] = entry
     out[MANIFEST] = seal(result.manifest)
     result.files = out
     return result
 
 
-def _run_templates(workspace: Workspace, campaign: Campaign, problems: Problems) -> dict[str, bytes] | None:
-    """Every output but the manifest, or None when a template failed (the failure is in ``problems``)."""
+def _run_templates(
+    workspace: Workspace, campaign: Campaign, problems: Problems
+) -> tuple[dict[str, bytes], dict[str, Any] | None] | None:
+    """Every output but the manifest and the images, and the month's entry in the archive; None when a
+    template failed (the failure is in ``problems``)."""
     import jinja2  # the renderers load only when something is rendered, not for list or an up-to-date build
 
+    from monthlypost.archive import links, month_entry
     from monthlypost.render import TemplateTimeout, context, render_budget, template_problem
     from monthlypost.render.blog import render_blog
     from monthlypost.render.description import render_description
@@ -77,10 +107,11 @@ def _run_templates(workspace: Workspace, campaign: Campaign, problems: Problems)
     env = workspace.jinja
     try:
         with render_budget():
-            ctx = context(settings, campaign)
+            ctx = {**context(settings, campaign), "archive": links(workspace, campaign.month)}
             texts = render_blog(env, ctx, campaign)
             texts["youtube.txt"] = render_description(env, ctx, campaign, settings, problems)
             newsletter = render_email(env, ctx, campaign, settings, problems)
+            entry = month_entry(env, ctx, campaign)
         if newsletter is None:
             return None
         texts.update(newsletter)
@@ -106,8 +137,27 @@ def _run_templates(workspace: Workspace, campaign: Campaign, problems: Problems)
             raise  # not the template's doing: a bug of ours, which --debug shows
         problems.error(where[0], f"line {where[1]}: {type(err).__name__}: {err}")
     else:
-        return {**{name: text.encode("utf-8") for name, text in texts.items()}, "newsletter.eml": eml}
+        return {**{name: text.encode("utf-8") for name, text in texts.items()}, "newsletter.eml": eml}, entry
     return None
+
+
+def image_key(workspace: Workspace, campaign: Campaign) -> str:
+    """What the month's images are made from: the same key, the same pixels."""
+    settings = workspace.settings
+    master = campaign.files.digest(campaign.thumbnail) if campaign.thumbnail else None
+    made_of = [__version__, campaign.title, settings.author.name, settings.email.accent_color, master]
+    return sha256(json.dumps(made_of).encode("utf-8"))
+
+
+def _month_images(workspace: Workspace, campaign: Campaign, key: str, images: Images | None) -> dict[str, bytes]:
+    from monthlypost.image import Look, month_images
+
+    kept = images(key) if images is not None else None
+    if kept is not None:
+        return kept
+    settings = workspace.settings
+    look = Look(campaign.title, settings.author.name, settings.email.accent_color)
+    return month_images(look, campaign.files.read(campaign.thumbnail) if campaign.thumbnail else None)
 
 
 def _template_frame(err: BaseException, workspace: Workspace) -> tuple[Path, int] | None:
@@ -127,8 +177,11 @@ def _template_frame(err: BaseException, workspace: Workspace) -> tuple[Path, int
 def month_inputs(workspace: Workspace, campaign: Campaign) -> dict[str, str]:
     """Each file the month used, by a name that survives moving the workspace → the sha256 of the bytes rendered."""
     inputs = {CONFIG_NAME: workspace.settings_sha256}
-    for name in (TOPIC_NAME, SCRIPT_NAME, *campaign.images):
+    for name in (TOPIC_NAME, SCRIPT_NAME, *campaign.images, *filter(None, [campaign.thumbnail])):
         inputs[f"month/{name}"] = campaign.files.digest(name)
+    if campaign.topic.thumbnail is None:  # a thumbnail.jpg put in the folder later makes the month stale
+        inputs[FOUND] = _found(campaign.files)
+    inputs[NEAR] = _near(workspace, campaign.month)
     for name in sorted(workspace.sources.used):
         template = workspace.sources.find(name)
         assert template is not None, "only templates that were found are recorded as used"
@@ -136,13 +189,38 @@ def month_inputs(workspace: Workspace, campaign: Campaign) -> dict[str, str]:
     return inputs
 
 
+FOUND = "thumbnail"  # the input that is which thumbnail.jpg/.png the month's folder has, if any
+
+
+def _found(files: MonthFiles) -> str:
+    from monthlypost.campaign import found_thumbnail
+
+    name = found_thumbnail(files)
+    return f"{name}:{files.digest(name)}" if name else "none"
+
+
+NEAR = "archive"  # the input that is the months before and after (their titles and addresses), for the links
+
+
+def _near(workspace: Workspace, month: str) -> str:
+    """The months before and after, with the titles and slugs their links show (told without the settings,
+    which are an input of their own)."""
+    from monthlypost.archive import neighbours
+
+    return sha256(json.dumps(neighbours(workspace, month)).encode("utf-8"))
+
+
 def inputs_sha256(inputs: dict[str, str]) -> str:
     return sha256(json.dumps({"monthlypost": __version__, "inputs": inputs}, sort_keys=True).encode("utf-8"))
 
 
-def _input_now(workspace: Workspace, files: MonthFiles, key: str) -> str | None:
+def _input_now(workspace: Workspace, files: MonthFiles, month: str, key: str) -> str | None:
     if key == CONFIG_NAME:
         return workspace.settings_sha256
+    if key == FOUND:
+        return _found(files)
+    if key == NEAR:
+        return _near(workspace, month)
     kind, _, name = key.partition("/")
     if kind == "month":
         return files.digest(name)
@@ -158,7 +236,8 @@ def is_current(workspace: Workspace, files: MonthFiles, built: dict[str, Any]) -
     if not isinstance(recorded, dict) or built.get("inputs_sha256") != inputs_sha256(recorded):
         return False
     try:
-        return all(_input_now(workspace, files, key) == digest for key, digest in recorded.items())
+        month = str(built.get("month"))
+        return all(_input_now(workspace, files, month, key) == digest for key, digest in recorded.items())
     except MonthlypostError:  # an input that cannot be read now: the build will say why
         return False
 
@@ -357,7 +436,7 @@ def _render_job(
 def _render_and_write(
     workspace: Workspace, month: str, target: Path, files: MonthFiles, force: bool, keep_files: bool
 ) -> Outcome:
-    rendered = render_month(workspace, month, files)
+    rendered = render_month(workspace, month, files, functools.partial(kept_images, target))
     if not rendered.ok:
         return Outcome(month, "failed", target, rendered.problems)
     try:

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monthlypost.errors import Problems
+from monthlypost.image import CANDIDATES, ImageProblem, check_master, master_warnings, undrawable
 from monthlypost.markup import Script, too_costly
 from monthlypost.outputs import RESERVED
-from monthlypost.paths import BadReference, PathError, output_name
+from monthlypost.paths import BadReference, PathError, kind, output_name
 from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles
 from monthlypost.tables import (
     Warn,
@@ -96,6 +97,7 @@ class Topic:
     )
     excerpt: int | None = field(default=None, metadata=rule(at_least(1, "a number of paragraphs, 1 or more")))
     duration: str | None = field(default=None, metadata=rule(duration_problems))
+    thumbnail: str | None = field(default=None, metadata=rule(not_empty))  # the creator's own, in the folder
 
 
 @dataclass(repr=False, eq=False)
@@ -108,6 +110,7 @@ class Campaign:
     script: Script
     images: list[str]  # the script's own image files, as named in the output folder
     files: MonthFiles  # the folder's files as read for this build
+    thumbnail: str | None = None  # the creator's own thumbnail (the month's image's master), in the folder
 
     @property
     def topic_path(self) -> Path:
@@ -182,9 +185,57 @@ def read_campaign(month: str, files: MonthFiles, problems: Problems) -> Campaign
             problems.error(topic_path, f"chapters: {finding}")
     script = read_script(files, problems)
     images = check_references(script, files, problems) if script is not None else []
+    thumbnail = read_thumbnail(topic, files, problems) if topic is not None else None
+    if topic is not None and thumbnail is None:
+        left_out = undrawable(topic.title)
+        if left_out:
+            problems.warn(
+                topic_path,
+                f"title: the drawn image leaves out {', '.join(left_out)} (the fonts monthlypost draws with have "
+                "no such letters); put the video's own thumbnail in the month's folder as thumbnail.jpg",
+            )
     if topic is None or script is None or problems.errors_since(start):
         return None
-    return Campaign(month, files.folder, topic, script, images, files)
+    return Campaign(month, files.folder, topic, script, images, files, thumbnail)
+
+
+def found_thumbnail(files: MonthFiles) -> str | None:
+    """The first of thumbnail.jpg, .jpeg and .png that the month's folder has."""
+    return next((name for name in CANDIDATES if kind(files.folder / name) != "missing"), None)
+
+
+def read_thumbnail(topic: Topic, files: MonthFiles, problems: Problems) -> str | None:
+    """The creator's own thumbnail, checked to be a JPEG or PNG of a usable size: topic.toml's ``thumbnail``,
+    else a thumbnail.jpg/.png in the folder; None when the month has none (its image is then drawn)."""
+    topic_path = files.folder / TOPIC_NAME
+    if topic.thumbnail is not None:
+        try:
+            name = output_name(topic.thumbnail, frozenset())
+            data = files.read(name, f"not found in {files.folder.name}/")
+        except BadReference as err:
+            problems.error(topic_path, f"thumbnail: '{topic.thumbnail}' {err}")
+            return None
+        except PathError as err:
+            problems.error(topic_path, f"thumbnail: '{topic.thumbnail}' {err.problems[0].message}")
+            return None
+    else:
+        try:
+            name = found_thumbnail(files)
+            if name is None:
+                return None
+            data = files.read(name)
+        except PathError as err:
+            problems.extend(err.problems)
+            return None
+    path = files.folder / name
+    try:
+        width, height = check_master(data)
+    except ImageProblem as err:
+        problems.error(path, str(err))
+        return None
+    for finding in master_warnings(width, height):
+        problems.warn(path, finding)
+    return name
 
 
 def peek_title(folder: Path) -> str | None:
@@ -192,6 +243,15 @@ def peek_title(folder: Path) -> str | None:
     data = load_toml(folder / TOPIC_NAME, Problems())
     title = (data or {}).get("title")
     return title if isinstance(title, str) and title.strip() and not list(text_rule(title)) else None
+
+
+def peek_topic(folder: Path) -> tuple[str, str] | None:
+    """The month's title and slug without checking anything else (for the links to it from its neighbours)."""
+    data = load_toml(folder / TOPIC_NAME, Problems()) or {}
+    title, slug = data.get("title"), data.get("slug")
+    if not isinstance(title, str) or not title.strip() or list(text_rule(title)):
+        return None
+    return title, slug if isinstance(slug, str) and _SLUG.fullmatch(slug) else slugify(title)
 
 
 def peek_video(folder: Path) -> str | None:

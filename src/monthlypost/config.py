@@ -209,6 +209,29 @@ class Blog:
         values = {"slug": slug, "year": year, "month": mm}
         return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.url)
 
+    @property
+    def archive_url(self) -> str | None:
+        """Where dist/ is served: [blog] url up to the folder its first placeholder is in.
+
+        'https://example.com/blog/{slug}/' → 'https://example.com/blog/': the
+        archive (index.html, the feeds, the sitemap) is served from there.
+        """
+        if self.url is None:
+            return None
+        from urllib.parse import urlsplit, urlunsplit
+
+        fixed = urlsplit(self.url[: m.start()] if (m := _PLACEHOLDER.search(self.url)) else self.url)
+        folder = fixed.path[: fixed.path.rfind("/") + 1] or "/"
+        return urlunsplit((fixed.scheme, fixed.netloc, folder, "", ""))
+
+    def file_url(self, slug: str, month: str, name: str) -> str | None:
+        """The address of a month's output file (its image): beside the published post, as script.md's own
+        images are (a page bundle, or dist/'s month folder served as the post's folder)."""
+        from urllib.parse import urljoin
+
+        post = self.post_url(slug, month)
+        return urljoin(post, name) if post else None
+
 
 @table
 class Email:

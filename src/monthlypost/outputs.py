@@ -27,6 +27,7 @@ from monthlypost.errors import MonthlypostError, Problem
 from monthlypost.paths import PathError, fail, kind, make_folders, parse_json, read_bytes
 
 MANIFEST = "manifest.json"
+IMAGES = ("share.jpg", "email.jpg", "youtube-thumbnail.jpg")  # the month's image, three ways (the last from a master)
 SEAL = "manifest_sha256"  # the manifest's hash of its own content
 OUTPUTS = (
     "post.html",
@@ -36,6 +37,7 @@ OUTPUTS = (
     "newsletter.txt",
     "newsletter.eml",
     "youtube.txt",
+    *IMAGES,
 )
 RESERVED = frozenset(name.casefold() for name in (*OUTPUTS, MANIFEST))  # an image may not take these names
 UNSEALED_VERSIONS = ("0.1.0",)  # wrote manifest.json without manifest_sha256
@@ -187,12 +189,34 @@ def _entries(target: Path, problems: list[Problem]) -> dict[str, bool]:
     return dict(sorted(found.items()))
 
 
+def kept_images(target: Path, key: str) -> dict[str, bytes] | None:
+    """The month's images in its output folder, if its manifest says they were made from ``key`` and each is
+    there as it was written (only plain files are read, never through a link); else None."""
+    try:
+        if kind(target / MANIFEST) != "file":
+            return None
+        built = unseal(read_bytes(target / MANIFEST))
+        if built is None or built.get("legacy") or built.get("image_key") != key:
+            return None
+        kept = {}
+        for name in (name for name in IMAGES if name in built["files"]):
+            if kind(target / name) != "file":
+                return None
+            data = read_bytes(target / name)
+            if built["files"][name] != sha256(data):
+                return None
+            kept[name] = data
+    except PathError:
+        return None
+    return kept
+
+
 # --- Replacing it ------------------------------------------------------------------------------
 
 _LEFTOVER = re.compile(r"^\.(?P<month>.+)\.(?P<kind>new|old)-(?P<pid>\d+)$")
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Whether another process with this id runs now (so its temporary folder is in use)."""
     if pid == os.getpid() or os.name != "posix":
         return False
@@ -233,7 +257,7 @@ def recover(target: Path, names: list[str] | None = None) -> None:
     leftovers: dict[str, list[Path]] = {"new": [], "old": []}
     for name in names:
         match = _LEFTOVER.match(name)
-        if not match or match["month"] != target.name or _alive(int(match["pid"])):
+        if not match or match["month"] != target.name or alive(int(match["pid"])):
             continue
         # what we renamed away may be anything (--force replaces a file too); what we staged is a folder
         if match["kind"] == "old" or kind(parent / name) == "folder":

@@ -234,6 +234,18 @@ class Workspace:
             raise PathError.at(folder, "is not a folder; a month is a folder holding topic.toml and script.md")
         return MonthFiles(folder)
 
+    def peek(self, month: str) -> tuple[str, str] | None:
+        """The month's title and slug, read once per run without checking the rest (for its neighbours' links)."""
+        from monthlypost.campaign import peek_topic
+
+        if month not in self._peeked:
+            self._peeked[month] = peek_topic(self.months()[month])
+        return self._peeked[month]
+
+    @cached_property
+    def _peeked(self) -> dict[str, tuple[str, str] | None]:
+        return {}
+
     def select(self, months: tuple[str, ...], every: bool) -> list[str]:
         """The months a command works on: those named, all of them, or else the newest."""
         if months:

@@ -24,6 +24,7 @@ from monthlypost.cli.base import (
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 
 @cli.command()
@@ -119,6 +120,10 @@ def check(state: State, months: tuple[str, ...], every: bool) -> None:
     summary = progress.summary("ok", "failed")
     if summary:
         click.echo(summary)
+    if state.workspace.settings.blog.url is None:
+        from monthlypost.archive import no_address
+
+        report([no_address(state.workspace)], state.reported)
     if progress.counts.get("failed"):
         raise SystemExit(1)
 
@@ -142,8 +147,10 @@ def build(state: State, months: tuple[str, ...], every: bool, out: Path | None, 
     from monthlypost.build import build as build_months
 
     chosen = selected(state, months, every)
+    outcomes = []
     with Progress(state, "Building", chosen) as progress:
         for outcome in build_months(state.workspace, chosen, out, force, keep_files=False):
+            outcomes.append(outcome)
             where = display_path(outcome.target)
             if outcome.status == "built":
                 progress.done(outcome.problems, "built", f"{outcome.month}: built {where}")
@@ -153,8 +160,24 @@ def build(state: State, months: tuple[str, ...], every: bool, out: Path | None, 
                 progress.done(outcome.problems, "up to date", line)
             else:
                 progress.done(outcome.problems, "failed", f"{outcome.month}: not built", err=True)
+    archived = write_archive(state, outcomes, out, force)
     summary = progress.summary("built", "up to date", "failed")
     if summary:
         click.echo(summary)
-    if progress.counts.get("failed"):
+    if progress.counts.get("failed") or not archived:
         raise SystemExit(1)
+
+
+def write_archive(state: State, outcomes: list[Any], out: Path | None, force: bool = False) -> bool:
+    """The archive rewritten after a build of months, and said; False if it could not be written."""
+    from monthlypost import archive
+
+    workspace = state.workspace
+    result = archive.update(workspace, workspace.dist(out), outcomes, force)
+    report(result.problems, state.reported)
+    where = display_path(result.root)
+    if result.status == "written":
+        click.echo(f"archive: written in {where} (index.html, feed.xml, feed.json, sitemap.xml)")
+    elif result.status == "failed":
+        click.echo("archive: not written", err=True)
+    return result.status != "failed"

@@ -440,6 +440,25 @@ def og_locale(language: str) -> str:
     return f"{base}_{region or _COUNTRIES.get(base, base.upper())}"
 
 
+def month_image(settings: Settings, campaign: Campaign) -> dict[str, Any] | None:
+    """The month's own image as the outputs show it: where its share card and its email picture will be, beside
+    the published post (None without [blog] url: the outputs then show YouTube's thumbnail)."""
+    from monthlypost.image import EMAIL, SHARE
+
+    share = settings.blog.file_url(campaign.slug, campaign.month, "share.jpg")
+    if share is None:
+        return None
+    return {
+        "share": share,
+        "email": settings.blog.file_url(campaign.slug, campaign.month, "email.jpg"),
+        "width": SHARE[0],
+        "height": SHARE[1],
+        "email_width": EMAIL[0],
+        "email_height": EMAIL[1],
+        "alt": campaign.title,
+    }
+
+
 def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
     """Everything a template may use. Templates see plain values, never files."""
     vid = campaign.video_id
@@ -469,6 +488,7 @@ def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
         "duration": campaign.duration,
         "post_url": post_url,
         "post_path": urlsplit(post_url).path if post_url else None,
+        "image": month_image(settings, campaign),
         "video": {
             "id": vid,
             "url": watch_url(vid),

@@ -32,7 +32,7 @@ def blog_posting(ctx: dict[str, Any], video_id: str) -> dict[str, Any]:
         "description": ctx["summary"],
         "datePublished": ctx["published"].isoformat(),
         "author": _person(ctx),
-        "image": [ctx["video"]["thumbnail"]],
+        "image": [*([ctx["image"]["share"]] if ctx["image"] else []), ctx["video"]["thumbnail"]],
         "inLanguage": ctx["language"],
         "video": {"@id": video_id},
     }
