@@ -18,7 +18,18 @@ API reference documents, where monthlypost depends on it:
   UNAUTHENTICATED with a ``WWW-Authenticate`` header;
 - every request is charged to a quota (1 unit for a read, 50 for an update,
   retried and refused requests too); once the day's quota is spent every
-  request is refused with quotaExceeded until :meth:`FakeGoogle.new_day`.
+  request is refused with quotaExceeded until :meth:`FakeGoogle.new_day`;
+- thumbnails.set (https://developers.google.com/youtube/v3/docs/thumbnails/set)
+  takes the image as the request's body (a "media" upload to
+  /upload/youtube/v3/thumbnails/set?videoId=…), costs 50 units, answers a
+  ``youtube#thumbnailSetResponse`` with the thumbnail's sizes, and refuses
+  as documented: 400 ``mediaBodyRequired`` without an image, 400
+  ``invalidImage`` for one that is not a JPEG or PNG, 403 ``forbidden`` for a
+  video of another channel or a channel that may not set custom thumbnails
+  (an unverified one), 404 ``videoNotFound``. The snippet's ``thumbnails``
+  then point at the new image, served (without a login, as i.ytimg.com
+  serves them) at /vi/ID/NAME.jpg: at the same addresses as before, as
+  YouTube's own are.
 """
 
 from __future__ import annotations
@@ -63,7 +74,11 @@ MESSAGES = {
         'href="/youtube/v3/docs/videos#id">id</a></code> field in the request body to ensure that it is correct.'
     ),
     "forbidden": "The request cannot be completed because you do not have permission to update this video.",
+    "mediaBodyRequired": "The request does not include the image content.",
+    "invalidImage": "The provided image content is invalid.",
 }
+NOT_VERIFIED = "The authenticated user doesn't have permissions to upload and set custom video thumbnails."
+SIZES = {"default": (120, 90), "medium": (320, 180), "high": (480, 360), "standard": (640, 480), "maxres": (1280, 720)}
 LOCATIONS = {
     "invalidTitle": "body.snippet.title",
     "invalidDescription": "body.snippet.description",
@@ -113,6 +128,8 @@ class FakeGoogle(Served):
     quota: int = 10_000  # the project's daily quota
     used: int = 0  # units charged today
     exhausted: bool = False  # quotaExceeded until the day ends
+    images: dict[str, bytes] = field(default_factory=dict)  # id → the thumbnail image it shows
+    custom_thumbnails: bool = True  # whether the channel may set them (a verified one)
 
     # --- control -------------------------------------------------------------
 
@@ -121,6 +138,17 @@ class FakeGoogle(Served):
 
     def fail_raw(self, method: str, path: str, status: int, body: bytes) -> None:
         self.failures.append(Failure(method, path, status, "", raw=body))
+
+    def give_thumbnail(self, video_id: str, image: bytes) -> None:
+        """The video shows ``image`` as its thumbnail, at addresses on this server."""
+        self.images[video_id] = image
+        self.videos[video_id]["thumbnails"] = self._thumbnails(video_id)
+
+    def _thumbnails(self, video_id: str) -> dict[str, Any]:
+        return {
+            name: {"url": f"{self.origin}/vi/{video_id}/{name}.jpg", "width": width, "height": height}
+            for name, (width, height) in SIZES.items()
+        }
 
     def new_day(self) -> None:
         self.used, self.exhausted = 0, False
@@ -139,8 +167,15 @@ class FakeGoogle(Served):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
+        if url.path.startswith("/vi/") and method == "GET":  # a thumbnail image, as i.ytimg.com serves it
+            image = self.images.get(url.path.split("/")[2])
+            if image is None:
+                return self._send_raw(handler, 404, b"", {"Content-Type": "text/html"})
+            return self._send_raw(handler, 200, image, {"Content-Type": "image/jpeg"})
         if url.path == "/token":
             body: Any = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        elif url.path.startswith("/upload/"):
+            body = raw  # the media itself
         else:
             body = json.loads(raw) if raw else None
         seen = Seen(method, url.path, query, body, handler.headers.get("Authorization"))
@@ -149,7 +184,7 @@ class FakeGoogle(Served):
             return None if self._failed(handler, method, url.path) else self._token(handler, body)
 
         # Google charges every request it receives, whatever comes of it
-        cost = 50 if method == "PUT" else 1
+        cost = 50 if method == "PUT" or url.path == "/upload/youtube/v3/thumbnails/set" else 1
         if self.exhausted or self.used + cost > self.quota:
             self.exhausted = True
             return self._error(handler, 403, "quotaExceeded", QUOTA_MESSAGE)
@@ -164,6 +199,8 @@ class FakeGoogle(Served):
             return self._send(handler, 200, {"kind": "youtube#videoListResponse", "items": self._list(query)})
         if url.path == "/youtube/v3/videos" and method == "PUT":
             return self._update(handler, query.get("part", "").split(","), body)
+        if url.path == "/upload/youtube/v3/thumbnails/set" and method == "POST":
+            return self._set_thumbnail(handler, query.get("videoId", ""), body)
         if url.path == "/youtube/v3/channels" and method == "GET":
             items = [{"snippet": {"title": self.channel}}] if self.channel else []
             return self._send(handler, 200, {"items": items})
@@ -207,6 +244,21 @@ class FakeGoogle(Served):
         if "localizations" in parts:
             self.localizations[video_id] = copy.deepcopy(body.get("localizations") or {})
         self._send(handler, 200, {"kind": "youtube#video", "id": video_id, "snippet": self.videos[video_id]})
+
+    def _set_thumbnail(self, handler: BaseHTTPRequestHandler, video_id: str, image: bytes) -> None:
+        if video_id not in self.videos:
+            return self._error(handler, 404, "videoNotFound")
+        if video_id in self.not_ours:
+            return self._error(handler, 403, "forbidden", MESSAGES["forbidden"])
+        if not self.custom_thumbnails:
+            return self._error(handler, 403, "forbidden", NOT_VERIFIED)
+        if not image:
+            return self._error(handler, 400, "mediaBodyRequired")
+        if not image.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
+            return self._error(handler, 400, "invalidImage")
+        self.give_thumbnail(video_id, image)
+        answer = {"kind": "youtube#thumbnailSetResponse", "etag": "etag", "items": [self._thumbnails(video_id)]}
+        self._send(handler, 200, answer)
 
     @staticmethod
     def _wrong(snippet: dict[str, Any]) -> str | None:
@@ -302,9 +354,9 @@ class FakeGoogle(Served):
         handler: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict[str, str] | None = None
     ) -> None:
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=UTF-8")
+        headers = {"Content-Type": "application/json; charset=UTF-8", **(headers or {})}
         handler.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(payload)

@@ -345,8 +345,8 @@ def test_push_all_stops_before_the_days_quota(example, api):
     assert (
         "Error: stopped before YouTube's daily quota runs out: 48 of 100 units are left today, and 2024-05, "
         "2024-06 would need 102 more; nothing was sent for them. Run the same command after midnight Pacific time "
-        "(a read costs 1 unit, an update 50), or, if Google has raised the project's quota, set [youtube] "
-        "daily_quota to it\n"
+        "(a read costs 1 unit, an update 50, a thumbnail 50), or, if Google has raised the project's quota, "
+        "set [youtube] daily_quota to it\n"
     ) in result.stderr
     assert [r.body["id"] for r in api.seen("PUT")] == [VIDEO]
 
@@ -1086,3 +1086,100 @@ def test_the_login_is_never_kept_where_it_would_be_published(example, api, monke
         )
     assert api.seen() == []
     assert not (example / "dist/youtube-token.json").exists()
+
+
+# --- push --thumbnail -----------------------------------------------------------------------------
+
+
+def jpeg(width: int, height: int, color: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def with_thumbnail(example, api):
+    """The month has its creator's thumbnail; the video shows another one (YouTube's, say)."""
+    (example / "campaigns/2024-04/thumbnail.jpg").write_bytes(jpeg(1920, 1080, "#aa3300"))
+    api.give_thumbnail(VIDEO, jpeg(1280, 720, "#000000"))
+    return example
+
+
+def thumbnail_sets(api):
+    return api.seen("POST", "/upload/youtube/v3/thumbnails/set")
+
+
+def test_push_thumbnail_backs_up_the_image_shown_then_sets_the_months(with_thumbnail, api):
+    example = with_thumbnail
+    before = api.images[VIDEO]
+    result = run("youtube", "push", "2024-04", "--thumbnail", "--yes")
+    assert result.exit_code == 0, result.output
+    ours = (example / "dist/2024-04/youtube-thumbnail.jpg").read_bytes()
+    assert api.images[VIDEO] == ours  # the upload is the built file, byte for byte
+    (sent,) = thumbnail_sets(api)
+    assert sent.query["videoId"] == VIDEO and sent.query["uploadType"] == "media"
+    assert f"thumbnail: {api.origin}/vi/{VIDEO}/maxres.jpg" in result.stdout  # the diff names both
+    assert "→ 2024-04/youtube-thumbnail.jpg" in result.stdout
+    # read, read again, the thumbnail (50), a read of what it shows now, the description (50)
+    assert "2024-04: pushed (102 units)" in result.stdout
+    assert "YouTube API units: 103 this time" in result.stdout
+    (backup,) = backups(example)
+    record = json.loads(backup.read_text())
+    assert record["thumbnail_url"] == f"{api.origin}/vi/{VIDEO}/maxres.jpg"  # the largest size's address
+    assert (backup.parent / record["thumbnail_file"]).read_bytes() == before  # and the image itself
+
+    again = run("youtube", "push", "2024-04", "--thumbnail", "--yes")
+    assert again.exit_code == 0, again.output
+    assert "2024-04: unchanged, nothing sent" in again.stdout
+    assert len(thumbnail_sets(api)) == 1
+
+    restored = run("youtube", "restore", "2024-04", "--thumbnail", "--yes")
+    assert restored.exit_code == 0, restored.output
+    assert api.images[VIDEO] == before
+    assert api.videos[VIDEO]["description"] == SNIPPET["description"]
+
+
+def test_push_never_sends_a_thumbnail_without_the_option(with_thumbnail, api):
+    result = run("youtube", "push", "2024-04", "--yes")
+    assert result.exit_code == 0, result.output
+    assert thumbnail_sets(api) == []
+    assert "thumbnail:" not in result.stdout
+
+
+def test_a_channel_that_may_not_set_thumbnails_is_told_how_to_verify_and_nothing_else_is_sent(with_thumbnail, api):
+    api.custom_thumbnails = False
+    result = run("youtube", "push", "2024-04", "--thumbnail", "--yes")
+    assert result.exit_code == 1
+    assert "Custom thumbnails need a verified channel" in result.stderr
+    assert "https://www.youtube.com/verify" in result.stderr
+    assert "2024-04: failed, nothing sent" in result.stderr
+    assert api.seen("PUT") == []  # the description waits for the thumbnail
+    assert api.videos[VIDEO]["description"] == SNIPPET["description"]
+
+
+def test_a_month_without_its_own_thumbnail_says_how_to_give_it_one(example, api):
+    result = run("youtube", "push", "2024-04", "--thumbnail", "--yes")
+    assert result.exit_code == 1
+    assert "has no thumbnail of its own to set; put the video's thumbnail" in result.stderr
+    assert thumbnail_sets(api) == [] and api.seen("PUT") == []
+
+
+def test_a_thumbnail_changed_on_youtube_since_the_last_push_is_sent_again(with_thumbnail, api):
+    run("youtube", "push", "2024-04", "--thumbnail", "--yes")
+    api.images[VIDEO] = jpeg(1280, 720, "#ffffff")  # set in Studio: served at new addresses
+    api.videos[VIDEO]["thumbnails"]["maxres"]["url"] += "?v=2"
+    result = run("youtube", "push", "2024-04", "--thumbnail", "--yes")
+    assert result.exit_code == 0, result.output
+    assert len(thumbnail_sets(api)) == 2
+
+
+def test_a_thumbnail_address_off_youtubes_hosts_is_never_fetched(with_thumbnail, api):
+    api.videos[VIDEO]["thumbnails"]["maxres"]["url"] = "https://attacker.example/x.jpg"
+    result = run("youtube", "push", "2024-04", "--thumbnail", "--yes")
+    assert result.exit_code == 1
+    assert "YouTube gave a thumbnail address that is not its own (https://attacker.example/x.jpg)" in result.stderr
+    assert thumbnail_sets(api) == []

@@ -48,8 +48,31 @@ def post_state(record: Any, manifest: dict[str, Any] | None) -> str | None:
     return shown
 
 
-def record_pushed(state: Path, month: str, video_id: str, description: str) -> None:
-    write_entry(pushed_path(state), month, {"video_id": video_id, "description_sha256": sha256(description)})
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_pushed(state: Path) -> dict[str, Any]:
+    return read_state(pushed_path(state))
+
+
+def record_pushed(
+    state: Path,
+    month: str,
+    video_id: str,
+    description: str,
+    thumbnail: bytes | None = None,
+    thumbnail_url: str | None = None,
+) -> None:
+    """What is on the month's video now: its description and, once push --thumbnail set one, the thumbnail
+    (kept from before while only the description changes)."""
+    entry: dict[str, Any] = {"video_id": video_id, "description_sha256": sha256(description)}
+    before = read_pushed(state).get(month)
+    if thumbnail is not None:
+        entry.update(thumbnail_sha256=sha256_bytes(thumbnail), thumbnail_url=thumbnail_url)
+    elif isinstance(before, dict) and before.get("video_id") == video_id and "thumbnail_sha256" in before:
+        entry.update(thumbnail_sha256=before["thumbnail_sha256"], thumbnail_url=before.get("thumbnail_url"))
+    write_entry(pushed_path(state), month, entry)
 
 
 class Published:
@@ -89,7 +112,8 @@ class Published:
         if built == "built" and manifest is not None and "youtube.txt" in folder.files:
             description = folder.files["youtube.txt"].decode("utf-8").rstrip("\n")
             entry = {"video_id": str(manifest.get("video_id")), "description_sha256": sha256(description)}
-            if self.pushed.get(month) == entry:
+            pushed = self.pushed.get(month)
+            if isinstance(pushed, dict) and all(pushed.get(key) == value for key, value in entry.items()):
                 return "pushed", email, post
         return built, email, post
 

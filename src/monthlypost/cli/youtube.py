@@ -136,6 +136,11 @@ ignore_quota_block = click.option(
     is_flag=True,
     help="Make the same change to the lines each translated description shares with this one.",
 )
+@click.option(
+    "--thumbnail",
+    is_flag=True,
+    help="Set the month's youtube-thumbnail.jpg (from its thumbnail.jpg) as the video's thumbnail too.",
+)
 @ignore_quota_block
 @click.pass_obj
 @one_at_a_time
@@ -146,6 +151,7 @@ def push(
     dry_run: bool,
     yes: bool,
     localizations: bool,
+    thumbnail: bool,
     ignore_quota_block: bool,
 ) -> None:
     """Put months' descriptions (default: the newest) on their videos.
@@ -153,8 +159,9 @@ def push(
     Builds stale months first; a month with errors is never pushed. Shows
     what changes and asks first. Reads each video again right before
     changing it, and leaves it alone if it changed on YouTube meanwhile;
-    backs up that read under .monthlypost/youtube-backups/. An unchanged
-    description sends nothing.
+    backs up that read under .monthlypost/youtube-backups/ (with a copy of
+    the thumbnail it replaces, with --thumbnail). An unchanged description
+    or thumbnail sends nothing.
     """
     from monthlypost.publish import youtube as yt
 
@@ -168,6 +175,7 @@ def push(
         result_line(state),
         localize=localizations,
         ignore_quota_block=ignore_quota_block,
+        thumbnail=thumbnail,
     )
     print_youtube(state, outcome)
 
@@ -176,10 +184,13 @@ def push(
 @click.argument("month", type=MONTH)
 @backup_option("video")
 @click.option("--yes", "-y", is_flag=True, help="Restore without asking.")
+@click.option("--thumbnail", is_flag=True, help="Put back the thumbnail the backup keeps a copy of too.")
 @ignore_quota_block
 @click.pass_obj
 @one_at_a_time
-def restore(state: State, month: str, backup: Path | None, yes: bool, ignore_quota_block: bool) -> None:
+def restore(
+    state: State, month: str, backup: Path | None, yes: bool, thumbnail: bool, ignore_quota_block: bool
+) -> None:
     """Put back MONTH's video description from a backup, backing up the current one first."""
     from monthlypost.publish import youtube as yt
 
@@ -191,5 +202,6 @@ def restore(state: State, month: str, backup: Path | None, yes: bool, ignore_quo
         show_diff,
         result_line(state),
         ignore_quota_block=ignore_quota_block,
+        thumbnail=thumbnail,
     )
     print_youtube(state, outcome)

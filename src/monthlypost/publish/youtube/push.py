@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime
 import difflib
 import itertools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from monthlypost.errors import Problem, StopAll, ValidationError, YouTubeError
-from monthlypost.paths import PathError, parse_json, read_bytes, state_folder, write_state
+from monthlypost.paths import PathError, parse_json, read_bytes, state_folder, write_atomically, write_state
 from monthlypost.publish.flow import (
     HOLD,
     UNCHANGED,
@@ -26,8 +28,15 @@ from monthlypost.publish.flow import (
     publish,
 )
 from monthlypost.publish.youtube.api import BATCH, Video, YouTube
-from monthlypost.publish.youtube.quota import COSTS, QUOTA_RESET, READ_UNITS, UPDATE_UNITS, pacific_now
-from monthlypost.published import record_pushed
+from monthlypost.publish.youtube.quota import (
+    COSTS,
+    QUOTA_RESET,
+    READ_UNITS,
+    THUMBNAIL_UNITS,
+    UPDATE_UNITS,
+    pacific_now,
+)
+from monthlypost.published import read_pushed, record_pushed, sha256_bytes
 from monthlypost.video import PLACEHOLDER_ID
 
 if TYPE_CHECKING:
@@ -35,6 +44,7 @@ if TYPE_CHECKING:
     from monthlypost.workspace import Workspace
 
 PUSH_UNITS = READ_UNITS + UPDATE_UNITS  # the read right before an update, and the update
+THUMBNAIL = "youtube-thumbnail.jpg"
 
 
 # --- Diffs, backups and what was pushed ------------------------------------------------------
@@ -49,16 +59,53 @@ def backup_folder(state: Path, video_id: str) -> Path:
     return state_folder(state, "youtube-backups", video_id)
 
 
-def save_backup(state: Path, month: str, video: Video) -> Path:
-    """The video as it is now (snippet and translations), in a file of its own, before anything changes it."""
+def save_backup(state: Path, month: str, video: Video, thumbnail: bytes | None = None) -> Path:
+    """The video as it is now (snippet and translations), in a file of its own, before anything changes it;
+    with ``thumbnail``, the image YouTube serves as its thumbnail now, in a file beside it (its address alone
+    would not do: YouTube serves the new image there once it is replaced)."""
     now = datetime.datetime.now(datetime.UTC)
     path = backup_folder(state, video.id) / f"{now:%Y%m%dT%H%M%S.%fZ}.json"
     record: dict[str, Any] = {"video_id": video.id, "month": month, "saved_at": now.isoformat()}
     record["snippet"] = video.snippet
     if video.localizations:
         record["localizations"] = video.localizations
+    if video.thumbnail_url:
+        record["thumbnail_url"] = video.thumbnail_url
+    if thumbnail is not None:
+        image = path.with_suffix(".jpg")
+        write_atomically(image, thumbnail, private=True)
+        record["thumbnail_file"] = image.name
     write_state(path, record)
     return path
+
+
+THUMBNAIL_HOSTS = ("ytimg.com", "ggpht.com", "googleusercontent.com")  # where YouTube serves thumbnails from
+
+
+def download_thumbnail(url: str) -> bytes:
+    """The image at a thumbnail address YouTube gave, fetched without the login (it needs none), from YouTube's
+    own image hosts only (or the API address the environment names instead of Google's)."""
+    import requests
+
+    from monthlypost.publish.youtube.api import API_URL_VARIABLE
+
+    parts, override = urlsplit(url), os.environ.get(API_URL_VARIABLE)
+    host = (parts.hostname or "").lower()
+    ours = any(host == h or host.endswith("." + h) for h in THUMBNAIL_HOSTS) and parts.scheme == "https"
+    if not ours and not (override and urlsplit(override).netloc == parts.netloc):
+        raise YouTubeError.at(None, f"YouTube gave a thumbnail address that is not its own ({url})")
+    try:
+        with requests.get(url, timeout=30, stream=True, allow_redirects=False) as answer:
+            answer.raise_for_status()
+            data = answer.raw.read(THUMBNAIL_MOST + 1, decode_content=True)
+    except (requests.RequestException, OSError) as err:
+        raise YouTubeError.at(None, f"could not save a copy of the video's thumbnail now ({url}: {err})") from None
+    if len(data) > THUMBNAIL_MOST:
+        raise YouTubeError.at(None, f"the video's thumbnail at {url} is larger than any YouTube serves")
+    return data
+
+
+THUMBNAIL_MOST = 2 * 2**20  # YouTube takes no thumbnail over 2 MB
 
 
 def newest_backup(state: Path, video_id: str) -> Path:
@@ -69,6 +116,15 @@ def newest_backup(state: Path, video_id: str) -> Path:
             f"no backups of video {video_id} yet; 'monthlypost youtube push' makes one before each change",
         )
     return backups[-1]
+
+
+def backup_thumbnail(path: Path, video_id: str) -> bytes:
+    """The thumbnail image a backup holds, beside it."""
+    record = parse_json(read_bytes(path))
+    name = record.get("thumbnail_file") if isinstance(record, dict) else None
+    if record.get("video_id") not in (None, video_id) or not isinstance(name, str) or "/" in name or "\\" in name:
+        raise YouTubeError.at(path, "holds no copy of the video's thumbnail (only a push with --thumbnail keeps one)")
+    return read_bytes(path.parent / name)
 
 
 def read_backup(path: Path, video_id: str) -> dict[str, Any]:
@@ -170,6 +226,8 @@ class Change:
     video: Video
     description: str
     translations: dict[str, str] = field(default_factory=dict)  # language → its description with the change
+    thumbnail: bytes | None = None  # a new thumbnail to set
+    thumbnail_from: str = ""  # where it comes from, as shown
 
     @property
     def old(self) -> str:
@@ -177,14 +235,23 @@ class Change:
 
     @property
     def changed(self) -> bool:
-        return self.old != self.description or bool(self.translations)
+        return self.old != self.description or bool(self.translations) or self.thumbnail is not None
 
-    def show(self, say: Say) -> None:
+    @property
+    def units(self) -> int:
+        """What sending it costs: the read right before, the update if the text changed, the thumbnail."""
+        text = self.old != self.description or bool(self.translations)
+        return READ_UNITS + (UPDATE_UNITS if text else 0) + (THUMBNAIL_UNITS if self.thumbnail is not None else 0)
+
+    def show(self, say: Say, source: str | None = None) -> None:
         if self.old != self.description:
-            say(description_diff(self.old, self.description, f"{self.month}/youtube.txt"))
+            say(description_diff(self.old, self.description, source or f"{self.month}/youtube.txt"))
         for language, text in self.translations.items():
             current = str(self.video.localizations[language].get("description", ""))
             say(description_diff(current, text, f"{language}, with the same change", f"{language} on YouTube now"))
+        if self.thumbnail is not None:
+            now = self.video.thumbnail_url or "none"
+            say(f"thumbnail: {now}\n        → {self.thumbnail_from} ({len(self.thumbnail) / 1024:,.0f} KB)")
 
 
 def plan(month: str, video: Video, description: str, base: str, localize: bool) -> tuple[Change, list[Problem]]:
@@ -292,9 +359,12 @@ class Descriptions(Channel):
     reports_builds = True
     done = "pushed"  # a write's status
 
-    def __init__(self, workspace: Workspace, localize: bool, ignore_quota_block: bool, say: Say):
+    def __init__(
+        self, workspace: Workspace, localize: bool, ignore_quota_block: bool, say: Say, thumbnail: bool = False
+    ):
         self.workspace = workspace
         self.localize = localize
+        self.thumbnail = thumbnail
         self.ignore_quota_block = ignore_quota_block
         self.say = say
         self.youtube: YouTube | None = None
@@ -339,15 +409,36 @@ class Descriptions(Channel):
         video = self.videos[video_id]
         base = previous_description(self.workspace.state, video, description)
         change, problems = plan(month, video, description, base, self.localize)
+        if self.thumbnail:
+            change.thumbnail = self._new_thumbnail(outcome, video)
+            change.thumbnail_from = f"{month}/{THUMBNAIL}"
         if not change.changed:
             return Plan(month, UNCHANGED, problems=problems, data=change)
-        if self.youtube.ledger.remaining() < PUSH_UNITS:
+        if self.youtube.ledger.remaining() < change.units:
             self.left.append(month)
             return Plan(month, HOLD, status="left", problems=problems, data=change)
         shown: list[str] = []
         change.show(shown.append)
-        question = f"Push this description to {month}'s video?"
+        what = " and ".join(
+            ["this description"] * (change.units > READ_UNITS + THUMBNAIL_UNITS or change.thumbnail is None)
+            + ["this thumbnail"] * (change.thumbnail is not None)
+        )
+        question = f"Push {what} to {month}'s video?"
         return Plan(month, UPDATE, show="\n".join(shown), question=question, problems=problems, data=change)
+
+    def _new_thumbnail(self, outcome: Outcome, video: Video) -> bytes | None:
+        """The month's youtube-thumbnail.jpg, unless it is the one last set and the video still shows that."""
+        image = outcome.files.get(THUMBNAIL)
+        if image is None:
+            raise YouTubeError.at(
+                outcome.target.parent.parent / "campaigns" / outcome.month,
+                f"--thumbnail: {outcome.month} has no thumbnail of its own to set; put the video's thumbnail "
+                "(1280×720, JPEG or PNG) in its folder as thumbnail.jpg, or leave out --thumbnail",
+            )
+        last = read_pushed(self.workspace.state).get(outcome.month) or {}
+        if last.get("thumbnail_sha256") == sha256_bytes(image) and last.get("thumbnail_url") == video.thumbnail_url:
+            return None
+        return image
 
     def unchanged(self, plan: Plan, dry_run: bool) -> Result:
         change = plan.data
@@ -365,7 +456,8 @@ class Descriptions(Channel):
     def note(self, results: list[Result]) -> str | None:
         if not self.left or self.youtube is None:
             return None
-        return _quota_stop(self.youtube, self.left, len(self.left) * PUSH_UNITS)
+        per_month = PUSH_UNITS + (THUMBNAIL_UNITS if self.thumbnail else 0)
+        return _quota_stop(self.youtube, self.left, len(self.left) * per_month)
 
 
 def push(
@@ -377,9 +469,11 @@ def push(
     done: Callable[[Result], None],
     localize: bool = False,
     ignore_quota_block: bool = False,
+    thumbnail: bool = False,
 ) -> Report:
-    """Put each month's youtube.txt on its video, building stale months first (see :class:`Descriptions`)."""
-    channel = Descriptions(workspace, localize, ignore_quota_block, say)
+    """Put each month's youtube.txt on its video, building stale months first (see :class:`Descriptions`);
+    with ``thumbnail``, its youtube-thumbnail.jpg too."""
+    channel = Descriptions(workspace, localize, ignore_quota_block, say, thumbnail)
     try:
         results, stopped = publish(workspace, months, channel, dry_run, confirm, say, done)
     except Stop as err:  # nothing was sent (not logged in, the quota blocked): the error says it all
@@ -413,11 +507,14 @@ MOVED = {  # the fields an update sends back, as a user knows them
 
 def replace_description(youtube: YouTube, state: Path, change: Change) -> None:
     """Read the video again (1 unit); if anything the update sends back changed on YouTube since the
-    read the diff was made from, stop. Otherwise back up that read, update, and record what is there now."""
+    read the diff was made from, stop. Otherwise back up that read (and the thumbnail YouTube serves now, when
+    it is to be replaced), update, and record what is there now."""
     now = youtube.video(change.video.id)
     moved = [name for key, name in MOVED.items() if now.snippet.get(key) != change.video.snippet.get(key)]
     if change.translations and now.localizations != change.video.localizations:
         moved.append("translations")
+    if change.thumbnail is not None and now.thumbnail_url != change.video.thumbnail_url:
+        moved.append("thumbnail")
     if moved:
         raise ChangedMeanwhile.at(
             None,
@@ -425,8 +522,20 @@ def replace_description(youtube: YouTube, state: Path, change: Change) -> None:
             "read it; nothing was sent, so that change stays. Push again to see the difference from the video "
             "as it is now",
         )
-    save_backup(state, change.month, now)
-    youtube.update(now, change.description, change.translations)
+    current = download_thumbnail(now.thumbnail_url) if change.thumbnail is not None and now.thumbnail_url else None
+    save_backup(state, change.month, now, current)
+    if change.thumbnail is not None:  # first: it is what YouTube refuses most (an unverified channel)
+        youtube.set_thumbnail(now.id, change.thumbnail)
+        after = youtube.video(now.id).thumbnail_url  # 1 unit: what the video shows now, to tell a later change
+        record_pushed(state, change.month, now.id, now.description, change.thumbnail, after)
+    if now.description != change.description or change.translations:
+        try:
+            youtube.update(now, change.description, change.translations)
+        except YouTubeError as err:
+            if change.thumbnail is None or isinstance(err, StopAll):
+                raise
+            said = Problem(None, "the thumbnail was set; the description was not")
+            raise YouTubeError([*err.problems, said]) from None
     record_pushed(state, change.month, now.id, change.description)
 
 
@@ -437,6 +546,7 @@ class Restoring(Descriptions):
     done = "restored"
 
     def plan_restore(self, month: str, backup: Path | None) -> Plan:
+        """The description in the backup put back; with --thumbnail, the thumbnail image it holds too."""
         from monthlypost.campaign import read_campaign
         from monthlypost.errors import Problems
 
@@ -448,15 +558,22 @@ class Restoring(Descriptions):
         path = backup or newest_backup(self.workspace.state, video_id)
         saved = read_backup(path, video_id)
         self.youtube = connect(self.workspace, self.ignore_quota_block, self.say)
+        image = backup_thumbnail(path, video_id) if self.thumbnail else None
         try:
             self.youtube.check_block()
-            change = Change(month, self.youtube.video(video_id), str(saved["description"]))
+            change = Change(month, self.youtube.video(video_id), str(saved["description"]), thumbnail=image)
         except StopAll as err:
             raise self._stop(err) from None
+        change.thumbnail_from = f"the copy kept with {path.name}"
         if not change.changed:
             return Plan(month, UNCHANGED, data=change)
-        show = description_diff(change.old, change.description, str(path))
-        return Plan(month, UPDATE, show=show, question=f"Restore this description to {month}'s video?", data=change)
+        shown = (
+            [description_diff(change.old, change.description, str(path))] if change.old != change.description else []
+        )
+        change.show(lambda line: shown.append(line) if line.startswith("thumbnail:") else None)
+        what = "this description" + (" and thumbnail" if image is not None else "")
+        question = f"Restore {what} to {month}'s video?"
+        return Plan(month, UPDATE, show="\n".join(shown), question=question, data=change)
 
     def unchanged(self, plan: Plan, dry_run: bool) -> Result:
         return Result(plan.month, "unchanged")
@@ -470,9 +587,11 @@ def restore(
     say: Say,
     done: Callable[[Result], None],
     ignore_quota_block: bool = False,
+    thumbnail: bool = False,
 ) -> Report:
-    """Put back the description from a backup (the newest by default), backing up the current one first."""
-    channel = Restoring(workspace, False, ignore_quota_block, say)
+    """Put back the description from a backup (the newest by default), backing up the current one first;
+    with ``thumbnail``, the thumbnail the backup holds a copy of too."""
+    channel = Restoring(workspace, False, ignore_quota_block, say, thumbnail)
     try:
         result = carry_out(channel, month, lambda say: channel.plan_restore(month, backup), False, confirm, say)
     except Stop as err:

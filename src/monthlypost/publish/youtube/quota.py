@@ -12,8 +12,9 @@ from monthlypost.paths import read_state, write_state
 
 READ_UNITS = 1  # videos.list, channels.list
 UPDATE_UNITS = 50  # videos.update
+THUMBNAIL_UNITS = 50  # thumbnails.set ("approximately 50 units", says its reference)
 QUOTA_RESET = "midnight Pacific time"
-COSTS = f"a read costs {READ_UNITS} unit, an update {UPDATE_UNITS}"
+COSTS = f"a read costs {READ_UNITS} unit, an update {UPDATE_UNITS}, a thumbnail {THUMBNAIL_UNITS}"
 
 
 # --- The quota ---------------------------------------------------------------------------
