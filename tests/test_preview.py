@@ -462,3 +462,36 @@ def test_breaking_the_month_shows_the_error_in_the_open_page_and_fixing_it_bring
     edit(example / TOPIC, 'summary = "unclosed\n', 'summary = "')
     page.wait_for_selector("iframe[src='/out/post.html']", timeout=60000)
     page.close()
+
+
+def test_the_share_card_is_shown_as_each_site_crops_it(browser, preview):
+    shown, port = preview
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"http://127.0.0.1:{port}/#share")
+    page.click("[data-tab=share]")
+    crops = page.locator(".card .crop")
+    crops.first.wait_for()
+    assert page.locator(".card figcaption").all_inner_texts() == ["FACEBOOK · 1.91/1", "X · 2/1", "LINKEDIN · 1.91/1"]
+    sizes = crops.evaluate_all("els => els.map(e => [e.clientWidth, e.clientHeight])")
+    assert [round(w / h, 2) for w, h in sizes] == [1.91, 2.0, 1.91]
+    images = page.locator(".card img")
+    page.wait_for_function("[...document.querySelectorAll('.card img')].every(i => i.complete)")
+    assert images.evaluate_all("els => els.map(i => i.naturalWidth)") == [1200, 1200, 1200]  # share.jpg itself
+    assert page.locator(".card-text .host").first.inner_text().lower() == "www.livepainfreeprocess.com"
+    page.close()
+
+
+def test_the_email_shows_its_new_picture_before_it_is_published(browser, preview):
+    shown, port = preview
+    assert b'"/out/email.jpg"' in get(port, "/out/newsletter.html")[2]  # the copy the preview serves
+    # only the preview's copy: the email itself keeps the address beside the published post
+    assert b"/blog/why-your-hip-pain-keeps-coming-back/email.jpg" in shown.snapshot.files["newsletter.mjml"]
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"http://127.0.0.1:{port}/#email")
+    desktop = page.locator(".device.desktop iframe").element_handle().content_frame()
+    desktop.wait_for_load_state()
+    picture = desktop.locator("img[alt='Why Your Hip Pain Keeps Coming Back']")
+    picture.wait_for()
+    desktop.wait_for_function("document.images[0] && [...document.images].every(i => i.complete)")
+    assert picture.evaluate("img => img.naturalWidth") == 1072  # email.jpg, with its play button
+    page.close()

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from monthlypost.errors import MonthlypostError, Problem
+from monthlypost.outputs import IMAGES
 
 PORTS_TRIED = 20  # the asked-for port, else the next free one of these
 
@@ -38,8 +40,12 @@ class Snapshot:
         return bool(self.files)
 
 
-def build_snapshot(root: Path, month: str, version: int) -> Snapshot:
-    """The month rendered from scratch (settings, templates and files read afresh), or its errors."""
+def build_snapshot(root: Path, month: str, version: int, images: dict[str, dict[str, bytes]] | None = None) -> Snapshot:
+    """The month rendered from scratch (settings, templates and files read afresh), or its errors.
+
+    ``images``: the images of earlier snapshots by their key (see build.image_key), to be taken as they are
+    when a save changed nothing they show; this one's are added.
+    """
     from monthlypost.build import render_month
     from monthlypost.video import youtube_hashtags
     from monthlypost.workspace import Workspace
@@ -47,7 +53,7 @@ def build_snapshot(root: Path, month: str, version: int) -> Snapshot:
     snapshot = Snapshot(version, month)
     try:
         workspace = Workspace(root)
-        rendered = render_month(workspace, month)
+        rendered = render_month(workspace, month, images=images.get if images is not None else None)
     except MonthlypostError as err:
         snapshot.problems = err.problems
         return snapshot
@@ -55,7 +61,10 @@ def build_snapshot(root: Path, month: str, version: int) -> Snapshot:
     if not rendered.ok or rendered.campaign is None:
         return snapshot
     campaign, settings = rendered.campaign, workspace.settings
-    snapshot.files = rendered.files
+    if images is not None:  # the last one's only: a title typed letter by letter is not kept letter by letter
+        images.clear()
+        images[rendered.manifest["image_key"]] = {n: d for n, d in rendered.files.items() if n in IMAGES}
+    snapshot.files = served(rendered.files, settings.blog.file_url(campaign.slug, month, "."))
     every, above = youtube_hashtags(campaign.title, rendered.files["youtube.txt"].decode("utf-8"))
     snapshot.facts = {
         "title": campaign.title,
@@ -67,8 +76,28 @@ def build_snapshot(root: Path, month: str, version: int) -> Snapshot:
         "hashtags": every,
         "hashtags_above": above,
         "video_url": rendered.manifest["video_url"],
+        "summary": campaign.topic.summary,
+        "share_size": "1200×630",
+        "share_host": urlsplit(settings.blog.post_url(campaign.slug, month) or "").hostname,
     }
     return snapshot
+
+
+def served(files: dict[str, bytes], beside: str | None) -> dict[str, bytes]:
+    """The outputs as the preview serves them: in post.html and the email, the addresses the month's own files
+    will have beside the published post (its images: not there before it is published) lead to the preview's
+    copies, so the email shows its picture now."""
+    if not beside:
+        return files
+    pages = ("post.html", "newsletter.html")
+    own = sorted((name for name in files if name not in pages), key=len, reverse=True)
+    changed = dict(files)
+    for page in pages:
+        data = files[page]
+        for name in own:
+            data = data.replace(f'"{beside}{name}"'.encode(), f'"/out/{name}"'.encode())
+        changed[page] = data
+    return changed
 
 
 TICK_MS = 250  # how often the watcher, with nothing changed, says it is watching
@@ -83,12 +112,13 @@ class Preview:
         self.changed = threading.Condition()
         self.stopping = threading.Event()
         self.watching = threading.Event()  # set once every watched folder is watched (see watch)
-        self.snapshot = build_snapshot(root, month, 1)
+        self._images: dict[str, dict[str, bytes]] = {}
+        self.snapshot = build_snapshot(root, month, 1, self._images)
         self._building = threading.Lock()
 
     def rebuild(self) -> Snapshot:
         with self._building:  # one rebuild at a time
-            snapshot = build_snapshot(self.root, self.month, self.snapshot.version + 1)
+            snapshot = build_snapshot(self.root, self.month, self.snapshot.version + 1, self._images)
             with self.changed:
                 self.snapshot = snapshot
                 self.changed.notify_all()
