@@ -495,3 +495,33 @@ def test_letters_no_shipped_font_has_are_left_out_and_said(example):
     result = run("build", "2024-04")
     assert result.exit_code == 0
     assert "the drawn image leaves out 腰, 痛, 🔥" in result.stderr
+
+
+def test_a_thumbnail_whose_pixels_are_cut_short_is_an_error_not_a_traceback(example):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.effect_noise((1280, 720), 60).convert("RGB").save(buffer, "JPEG")
+    (example / "campaigns/2024-04/thumbnail.jpg").write_bytes(buffer.getvalue()[:20_000])  # the header, and a bit
+    result = run("build", "2024-04")
+    assert result.exit_code == 1
+    assert "Error: campaigns/2024-04/thumbnail.jpg: is damaged: its pixels cannot all be read" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (example / "dist/2024-04").exists()
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("{{ 1 / 0 }}", "line 1: ZeroDivisionError: division by zero"),
+        ("{% for e in entries %}{{ e.nothing.here }}{% endfor %}", "line 1: 'dict object' has no attribute 'nothing'"),
+        ('{% include "index.html" %}', "extends or includes itself"),
+    ],
+)
+def test_a_failing_index_template_of_the_workspaces_is_an_error_naming_it(example, text, says):
+    write(example / "templates/index.html", text)
+    result = run("build", "2024-04")
+    assert result.exit_code == 1
+    assert f"Error: templates/index.html: {says}" in result.stderr
+    assert "archive: not written" in result.stderr and "Traceback" not in result.output
+    assert (example / "dist/2024-04/post.html").exists() and not (example / "dist/index.html").exists()

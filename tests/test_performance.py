@@ -206,7 +206,7 @@ def test_compiled_templates_are_kept_signed_and_a_planted_one_is_never_run(examp
     assert run("build", "2024-04").exit_code == 0
     (cache,) = (example / ".monthlypost/cache").iterdir()
     files = sorted(cache.glob("*.code"))
-    assert len(files) == 9  # the nine templates (five outputs, the feed entry, the archive's three), compiled once
+    assert len(files) == 8  # the eight templates (five outputs, the archive's three), compiled once and kept
     marker = tmp_path / "planted-code-ran"
     planted = compile(f"open({str(marker)!r}, 'w').close()", "<planted>", "exec")
     import marshal

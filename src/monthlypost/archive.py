@@ -17,6 +17,7 @@ whose move the next build finishes.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -53,18 +54,9 @@ JSON_FEED = "https://jsonfeed.org/version/1.1"
 
 def month_entry(env: jinja2.Environment, ctx: dict[str, Any], campaign: Campaign) -> dict[str, Any] | None:
     """The month as the archive lists it (None without [blog] url: it has no address to list)."""
-    from markupsafe import Markup
-
     post_url, image, archive_url = ctx["post_url"], ctx["image"], ctx["archive"]["url"] if ctx["archive"] else None
     if post_url is None or image is None or archive_url is None:
         return None
-
-    def absolute(kind: str, url: str) -> str:  # a feed is read away from the site: its images too
-        return urljoin(post_url, url) if kind == "image" else url
-
-    content = env.get_template("entry.html").render(
-        {**ctx, "script_html": Markup(campaign.script.html(None, absolute))}
-    )
     year = campaign.month.split("-")[0]
     return {
         # RFC 4151's tag URI: the site's host and the month, neither of which a new title or slug changes
@@ -83,9 +75,43 @@ def month_entry(env: jinja2.Environment, ctx: dict[str, Any], campaign: Campaign
         "duration": ctx["duration"],
         "video": dict(ctx["video"]),
         "video_description": ctx["summary"][:2048],  # Google's video sitemap takes at most 2,048 characters
-        "content_html": content.strip(),
+        "content_html": entry_content(ctx, campaign),
         "language": ctx["language"],
     }
+
+
+def entry_content(ctx: dict[str, Any], campaign: Campaign) -> str:
+    """The post as a feed entry's content: opening with its image, linked to the video, then the key points,
+    the chapters, the script and the call to action. Every address in it is absolute, as feed readers show it
+    away from the site; every text escaped."""
+    from markupsafe import escape
+
+    video, image, post_url = ctx["video"], ctx["image"], ctx["post_url"]
+
+    def absolute(kind: str, url: str) -> str:
+        return urljoin(post_url, url) if kind == "image" else url
+
+    watch = escape(video["url"])
+    parts = [
+        f'<p><a href="{watch}"><img src="{escape(image["share"])}" alt="{escape(image["alt"])}" '
+        f'width="{image["width"]}" height="{image["height"]}"></a></p>',
+        f"<p>{escape(ctx['summary'])}</p>",
+        "<h2>In this video</h2>",
+        "<ul>",
+        *(f"<li>{escape(point)}</li>" for point in ctx["key_points"]),
+        "</ul>",
+    ]
+    if ctx["chapters"]:
+        parts += ["<h2>Chapters</h2>", "<ul>"]
+        for chapter in ctx["chapters"]:
+            link = escape(f"{video['url']}&t={chapter.seconds}s")
+            parts.append(f'<li><a href="{link}">{escape(chapter.timestamp)}</a> {escape(chapter.label)}</li>')
+        parts.append("</ul>")
+    parts.append(campaign.script.html(None, absolute).strip())
+    if ctx["cta"]:
+        parts.append(f"<p><strong>{escape(ctx['cta'])}</strong></p>")
+    parts.append(f'<p><a href="{watch}">Watch the video on YouTube</a></p>')
+    return "\n".join(parts)
 
 
 def links(workspace: Workspace, month: str) -> dict[str, Any] | None:
@@ -108,7 +134,11 @@ def links(workspace: Workspace, month: str) -> dict[str, Any] | None:
 
 def neighbours(workspace: Workspace, month: str) -> tuple[tuple[str, str, str] | None, tuple[str, str, str] | None]:
     """The months before and after this one in the workspace, as (month, title, slug); None for one that is
-    not there, or whose topic.toml does not read yet (no link to it)."""
+    not there, or whose topic.toml does not read yet (no link to it). Found once per run for each month."""
+    return workspace.remembered(("neighbours", month), lambda: _neighbours(workspace, month))
+
+
+def _neighbours(workspace: Workspace, month: str) -> tuple[tuple[str, str, str] | None, tuple[str, str, str] | None]:
     order = list(workspace.months())
     at = order.index(month) if month in order else None
 
@@ -142,18 +172,19 @@ def update(workspace: Workspace, root: Path, outcomes: list[Outcome], force: boo
     """Write the archive of every month built in ``root``, newest first; the months of this build as they
     are now (``outcomes``), the others as their manifests in ``root`` say."""
     known = {outcome.month: outcome.manifest for outcome in outcomes if outcome.manifest}
-    entries = []
+    entries, sources = [], []
     for month in reversed(list(workspace.months())):
-        built = known.get(month) or _built(root / month)
-        entry = (built or {}).get("entry")
+        built = known.get(month) or _built(root / month) or {}
+        entry = built.get("entry")
         if isinstance(entry, dict):
             entries.append(entry)
+            sources.append((month, str(built.get("inputs_sha256"))))
     try:
-        source = made_from(workspace, entries)
-        # Nothing built: the archive is left as it is if it is what these entries make (told without reading
-        # the settings or loading the templates' engine), and not made where there was none.
+        source = made_from(workspace, sources)
+        # An archive that is what these entries make, its files as written, is left as it is (told without
+        # reading the settings or loading the templates' engine); with nothing built, none is made either.
         quiet = not force and not any(outcome.status == "built" for outcome in outcomes)
-        if quiet and _listed(root).get(MADE_FROM, source) == source:
+        if _listed(root).get(MADE_FROM, source if quiet else None) == source:
             return Result("up to date", root)
         settings = workspace.settings
         if settings.blog.url is None:
@@ -170,21 +201,21 @@ TEMPLATES = ("index.html", "feed.xml", "sitemap.xml")
 MADE_FROM = "made_from"  # archive.json's hash of what the archive is made from: entries, templates, settings
 
 
-def made_from(workspace: Workspace, entries: list[dict[str, Any]]) -> str:
+def made_from(workspace: Workspace, entries: list[tuple[str, str]]) -> str:
+    """A hash of what the archive is made of: the months' entries (each told by the month's inputs, which
+    made it), the archive's templates, the settings and the version."""
     templates = {name: getattr(workspace.sources.find(name), "sha256", None) for name in TEMPLATES}
     source = {"version": __version__, "settings": workspace.settings_sha256, "templates": templates, "entries": entries}
     return sha256(json.dumps(source, sort_keys=True).encode("utf-8"))
 
 
 def _listed(root: Path) -> dict[str, Any]:
-    """archive.json as monthlypost wrote it, if the files it lists are all there as written; else {}."""
+    """archive.json as monthlypost wrote it, if every file it lists is there; else {}. (A file edited since is
+    found when the archive is written again, and is then never replaced without --force.)"""
     try:
         listing = unseal(read_bytes(root / LISTING)) if kind(root / LISTING) == "file" else None
-        if listing is None:
+        if listing is None or any(kind(root / name) != "file" for name in listing["files"]):
             return {}
-        for name, digest in listing["files"].items():
-            if kind(root / name) != "file" or sha256(read_bytes(root / name)) != digest:
-                return {}
     except PathError:
         return {}
     return listing
@@ -200,9 +231,8 @@ def _built(folder: Path) -> dict[str, Any] | None:
 
 def render(workspace: Workspace, entries: list[dict[str, Any]]) -> dict[str, bytes]:
     """The archive's files, from the months' entries (newest first)."""
-    import jinja2
-
-    from monthlypost.render import og_locale, render_budget, template_problem
+    from monthlypost.build import template_failures
+    from monthlypost.render import og_locale, render_budget
 
     settings = workspace.settings
     author = settings.author
@@ -219,15 +249,15 @@ def render(workspace: Workspace, entries: list[dict[str, Any]]) -> dict[str, byt
         "locale": og_locale(author.language),
         "accent_color": settings.email.accent_color,
         "author": {"name": author.name, "url": author.website},
-        "updated": max(entry["published"] for entry in entries),
+        "updated": max((entry["published"] for entry in entries), key=datetime.datetime.fromisoformat),
     }
     values = {"site": site, "entries": entries, "version": __version__}
     env = workspace.jinja
     try:
         with render_budget():
             texts = {name: env.get_template(name).render(values) for name in TEMPLATES}
-    except jinja2.TemplateError as err:
-        raise MonthlypostError([template_problem(err, workspace.templates)]) from None
+    except Exception as err:
+        raise MonthlypostError(template_failures(err, workspace)) from None
     files = {name: text.encode("utf-8") for name, text in texts.items()}
     files["feed.json"] = (json.dumps(json_feed(site, entries), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     return {name: files[name] for name in FILES}

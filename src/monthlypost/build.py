@@ -25,14 +25,15 @@ from monthlypost.outputs import (
     sha256,
     temporary_folders,
 )
-from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles
+from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles, found_thumbnail
 from monthlypost.workspace import Workspace
 
 if TYPE_CHECKING:  # checking and rendering load only when a month is rendered, not to tell it is up to date
     from monthlypost.campaign import Campaign
 
 
-Images = Callable[[str], "dict[str, bytes] | None"]  # an image key → the images made from it, if at hand
+# an image key → the images made from it, with their digests, if at hand
+Images = Callable[[str], "tuple[dict[str, bytes], dict[str, str]] | None"]
 
 
 @dataclass
@@ -59,6 +60,7 @@ def render_month(
     taken as they are when what they show has not changed (drawing them is most of a month's rendering time).
     """
     from monthlypost.campaign import read_campaign
+    from monthlypost.image import ImageProblem
 
     problems = Problems(workspace.settings_warnings)
     result = Rendered(month, problems)
@@ -79,9 +81,14 @@ def render_month(
     for image in campaign.images:
         out[image] = files.read(image)
     key = image_key(workspace, campaign)
-    out.update(_month_images(workspace, campaign, key, images))
+    kept = images(key) if images is not None else None  # with their digests, checked as they were read
+    try:
+        out.update(kept[0] if kept else _drawn_images(workspace, campaign))
+    except ImageProblem as err:  # a thumbnail whose header read well, but not its pixels
+        problems.error(campaign.folder / str(campaign.thumbnail), str(err))
+        return result
     inputs = month_inputs(workspace, campaign)
-    result.manifest = manifest(workspace, campaign, out, problems, inputs)
+    result.manifest = manifest(workspace, campaign, out, problems, inputs, kept[1] if kept else {})
     result.manifest["image_key"] = key
     if entry is not None:
         result.manifest["entry"] = entry
@@ -95,10 +102,8 @@ def _run_templates(
 ) -> tuple[dict[str, bytes], dict[str, Any] | None] | None:
     """Every output but the manifest and the images, and the month's entry in the archive; None when a
     template failed (the failure is in ``problems``)."""
-    import jinja2  # the renderers load only when something is rendered, not for list or an up-to-date build
-
     from monthlypost.archive import links, month_entry
-    from monthlypost.render import TemplateTimeout, context, render_budget, template_problem
+    from monthlypost.render import context, render_budget
     from monthlypost.render.blog import render_blog
     from monthlypost.render.description import render_description
     from monthlypost.render.email import message, render_email
@@ -116,26 +121,8 @@ def _run_templates(
             return None
         texts.update(newsletter)
         eml = message(settings, campaign, newsletter["newsletter.txt"], newsletter["newsletter.html"])
-    except TemplateTimeout as err:
-        said = f"{err}: a loop that never ends, or one far too long? A month's templates have a few seconds"
-        where = _template_frame(err, workspace)
-        problems.error(*((where[0], f"line {where[1]}: {said}") if where else (workspace.templates, said)))
-    except jinja2.TemplateError as err:
-        problems.append(template_problem(err, workspace.templates))
-    except MonthlypostError as err:  # a template file that cannot be read, or invalid MJML
-        problems.extend(err.problems)
-    except RecursionError as err:
-        where = _template_frame(err, workspace) or (workspace.templates, 0)
-        problems.error(
-            where[0],
-            "extends or includes itself (directly or through another template), so it never ends; "
-            'to build on the default, extend "default/NAME"',
-        )
-    except Exception as err:  # an expression in the workspace's own template failed ({{ 1/0 }})
-        where = _template_frame(err, workspace)
-        if where is None:
-            raise  # not the template's doing: a bug of ours, which --debug shows
-        problems.error(where[0], f"line {where[1]}: {type(err).__name__}: {err}")
+    except Exception as err:
+        problems.extend(template_failures(err, workspace))
     else:
         return {**{name: text.encode("utf-8") for name, text in texts.items()}, "newsletter.eml": eml}, entry
     return None
@@ -149,15 +136,40 @@ def image_key(workspace: Workspace, campaign: Campaign) -> str:
     return sha256(json.dumps(made_of).encode("utf-8"))
 
 
-def _month_images(workspace: Workspace, campaign: Campaign, key: str, images: Images | None) -> dict[str, bytes]:
+def _drawn_images(workspace: Workspace, campaign: Campaign) -> dict[str, bytes]:
     from monthlypost.image import Look, month_images
 
-    kept = images(key) if images is not None else None
-    if kept is not None:
-        return kept
     settings = workspace.settings
     look = Look(campaign.title, settings.author.name, settings.email.accent_color)
     return month_images(look, campaign.files.read(campaign.thumbnail) if campaign.thumbnail else None)
+
+
+def template_failures(err: Exception, workspace: Workspace) -> list[Problem]:
+    """What templates failing means, said where they failed; what is not a template's doing is raised again
+    (a bug of ours, which --debug shows)."""
+    import jinja2
+
+    from monthlypost.render import TemplateTimeout, template_problem
+
+    if isinstance(err, TemplateTimeout):
+        said = f"{err}: a loop that never ends, or one far too long? A month's templates have a few seconds"
+        where = _template_frame(err, workspace)
+        return [Problem(where[0], f"line {where[1]}: {said}") if where else Problem(workspace.templates, said)]
+    if isinstance(err, jinja2.TemplateError):
+        return [template_problem(err, workspace.templates)]
+    if isinstance(err, MonthlypostError):  # a template file that cannot be read, or invalid MJML
+        return err.problems
+    if isinstance(err, RecursionError):
+        path = (_template_frame(err, workspace) or (workspace.templates, 0))[0]
+        message = (
+            "extends or includes itself (directly or through another template), so it never ends; "
+            'to build on the default, extend "default/NAME"'
+        )
+        return [Problem(path, message)]
+    where = _template_frame(err, workspace)  # an expression in the workspace's own template failed ({{ 1/0 }})
+    if where is None:
+        raise err
+    return [Problem(where[0], f"line {where[1]}: {type(err).__name__}: {err}")]
 
 
 def _template_frame(err: BaseException, workspace: Workspace) -> tuple[Path, int] | None:
@@ -193,9 +205,7 @@ FOUND = "thumbnail"  # the input that is which thumbnail.jpg/.png the month's fo
 
 
 def _found(files: MonthFiles) -> str:
-    from monthlypost.campaign import found_thumbnail
-
-    name = found_thumbnail(files)
+    name = found_thumbnail(files.folder)
     return f"{name}:{files.digest(name)}" if name else "none"
 
 
@@ -243,8 +253,15 @@ def is_current(workspace: Workspace, files: MonthFiles, built: dict[str, Any]) -
 
 
 def manifest(
-    workspace: Workspace, campaign: Campaign, files: dict[str, bytes], problems: Problems, inputs: dict[str, str]
+    workspace: Workspace,
+    campaign: Campaign,
+    files: dict[str, bytes],
+    problems: Problems,
+    inputs: dict[str, str],
+    known: dict[str, str],
 ) -> dict[str, Any]:
+    """What was built; ``known``: digests of some of ``files`` already taken (images kept from before)."""
+
     def shown(problem: Problem) -> str:
         path = problem.path
         if path is not None and path.is_relative_to(workspace.root):
@@ -261,7 +278,7 @@ def manifest(
         "preheader": campaign.preheader,
         "video_id": vid,
         "video_url": watch_url(vid),
-        "files": {name: sha256(data) for name, data in sorted(files.items())},
+        "files": {name: known.get(name) or sha256(data) for name, data in sorted(files.items())},
         "warnings": [shown(p) for p in problems.warnings],
         "inputs_sha256": inputs_sha256(inputs),
         "inputs": inputs,

@@ -1,18 +1,16 @@
 """campaigns/YYYY-MM → a typed, validated :class:`Campaign`."""
 
 import datetime
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from monthlypost.errors import Problems
-from monthlypost.image import CANDIDATES, ImageProblem, check_master, master_warnings, undrawable
+from monthlypost.image import ImageProblem, check_master, master_warnings, undrawable
 from monthlypost.markup import Script, too_costly
 from monthlypost.outputs import RESERVED
-from monthlypost.paths import BadReference, PathError, kind, output_name
-from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles
+from monthlypost.paths import BadReference, PathError, output_name
+from monthlypost.sources import SCRIPT_NAME, SLUG, TOPIC_NAME, MonthFiles, found_thumbnail, slugify
 from monthlypost.tables import (
     Warn,
     at_least,
@@ -74,9 +72,6 @@ def key_points_rule(points: list[str]) -> Iterable[str]:
             yield f"point {number} is empty"
 
 
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-
-
 @table
 class Topic:
     """topic.toml, key for key (SPEC §3)."""
@@ -93,7 +88,7 @@ class Topic:
     publish_date: datetime.date | None = None
     cta: str | None = field(default=None, metadata=rule(lines="many"))
     slug: str | None = field(
-        default=None, metadata=rule(pattern(_SLUG, "made of lower-case letters, digits and single hyphens"))
+        default=None, metadata=rule(pattern(SLUG, "made of lower-case letters, digits and single hyphens"))
     )
     excerpt: int | None = field(default=None, metadata=rule(at_least(1, "a number of paragraphs, 1 or more")))
     duration: str | None = field(default=None, metadata=rule(duration_problems))
@@ -162,12 +157,6 @@ class Campaign:
         return datetime.date(year, month, 1)
 
 
-def slugify(text: str) -> str:
-    """'Why Your Hip Pain Keeps Coming Back' → 'why-your-hip-pain-keeps-coming-back'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", re.sub(r"['’]", "", ascii_text)).strip("-") or "post"
-
-
 def read_campaign(month: str, files: MonthFiles, problems: Problems) -> Campaign | None:
     """Read and check one month's folder; its problems go into ``problems``."""
     start = len(problems)
@@ -199,11 +188,6 @@ def read_campaign(month: str, files: MonthFiles, problems: Problems) -> Campaign
     return Campaign(month, files.folder, topic, script, images, files, thumbnail)
 
 
-def found_thumbnail(files: MonthFiles) -> str | None:
-    """The first of thumbnail.jpg, .jpeg and .png that the month's folder has."""
-    return next((name for name in CANDIDATES if kind(files.folder / name) != "missing"), None)
-
-
 def read_thumbnail(topic: Topic, files: MonthFiles, problems: Problems) -> str | None:
     """The creator's own thumbnail, checked to be a JPEG or PNG of a usable size: topic.toml's ``thumbnail``,
     else a thumbnail.jpg/.png in the folder; None when the month has none (its image is then drawn)."""
@@ -220,7 +204,7 @@ def read_thumbnail(topic: Topic, files: MonthFiles, problems: Problems) -> str |
             return None
     else:
         try:
-            name = found_thumbnail(files)
+            name = found_thumbnail(files.folder)
             if name is None:
                 return None
             data = files.read(name)
@@ -243,15 +227,6 @@ def peek_title(folder: Path) -> str | None:
     data = load_toml(folder / TOPIC_NAME, Problems())
     title = (data or {}).get("title")
     return title if isinstance(title, str) and title.strip() and not list(text_rule(title)) else None
-
-
-def peek_topic(folder: Path) -> tuple[str, str] | None:
-    """The month's title and slug without checking anything else (for the links to it from its neighbours)."""
-    data = load_toml(folder / TOPIC_NAME, Problems()) or {}
-    title, slug = data.get("title"), data.get("slug")
-    if not isinstance(title, str) or not title.strip() or list(text_rule(title)):
-        return None
-    return title, slug if isinstance(slug, str) and _SLUG.fullmatch(slug) else slugify(title)
 
 
 def peek_video(folder: Path) -> str | None:

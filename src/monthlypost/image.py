@@ -29,9 +29,7 @@ EMAIL = (1072, 603)  # twice the email's 536 px column, 16:9
 YOUTUBE = (1280, 720)  # YouTube's recommended thumbnail
 SHARE_MOST = 1_000_000  # bytes: Facebook's and LinkedIn's limit is larger, X's is 5 MB; small loads fast
 YOUTUBE_MOST = 2 * 2**20  # YouTube refuses a thumbnail over 2 MB
-YOUTUBE_LEAST = 640  # pixels wide: YouTube's smallest thumbnail
 MOST_PIXELS = 40_000_000  # a master larger than this is refused before it is decoded (a "decompression bomb")
-CANDIDATES = ("thumbnail.jpg", "thumbnail.jpeg", "thumbnail.png")  # a creator's master, looked for in this order
 FORMATS = {"JPEG", "PNG"}
 
 FONTS = Path(__file__).parent / "fonts"
@@ -51,14 +49,6 @@ _SCRIPT_FONTS = (  # a letter in one of these ranges is set in that script's fon
 
 class ImageProblem(Exception):
     """A creator's master that cannot be used; the message says why."""
-
-
-@dataclass(frozen=True)
-class Master:
-    """The creator's own thumbnail, decoded once."""
-
-    name: str  # in the month's folder
-    data: bytes
 
 
 def check_master(data: bytes) -> tuple[int, int]:
@@ -118,7 +108,10 @@ def month_images(look: Look, master: bytes | None) -> dict[str, bytes]:
         return {"share.jpg": _jpeg(share, SHARE_MOST), "email.jpg": _jpeg(email, SHARE_MOST)}
     from PIL import ImageOps
 
-    image = _rgb(ImageOps.exif_transpose(_open(master)))
+    try:
+        image = _rgb(ImageOps.exif_transpose(_open(master)))
+    except (OSError, SyntaxError, ValueError) as err:  # what its header promised is not all there
+        raise ImageProblem(f"is damaged: its pixels cannot all be read ({err})") from None
     share = ImageOps.fit(image, SHARE, method=_lanczos())
     email = _with_play_button(ImageOps.fit(image, EMAIL, method=_lanczos()), (EMAIL[0] // 2, EMAIL[1] // 2))
     youtube = ImageOps.fit(image, YOUTUBE, method=_lanczos())
@@ -289,6 +282,8 @@ def _drawable(text: str) -> str:
 
 def undrawable(text: str) -> str:
     """The characters of ``text`` a drawn image leaves out, each once."""
+    if text.isascii():  # Noto Sans has every printable one (and a title holds no other)
+        return ""
     return "".join(dict.fromkeys(c for c in text if c != " " and c not in _drawable(c)))
 
 

@@ -189,26 +189,27 @@ def _entries(target: Path, problems: list[Problem]) -> dict[str, bool]:
     return dict(sorted(found.items()))
 
 
-def kept_images(target: Path, key: str) -> dict[str, bytes] | None:
-    """The month's images in its output folder, if its manifest says they were made from ``key`` and each is
-    there as it was written (only plain files are read, never through a link); else None."""
+def kept_images(target: Path, key: str) -> tuple[dict[str, bytes], dict[str, str]] | None:
+    """The month's images in its output folder, and their digests, if its manifest says they were made from
+    ``key`` and each is there as it was written (only plain files are read, never through a link); else None."""
     try:
         if kind(target / MANIFEST) != "file":
             return None
-        built = unseal(read_bytes(target / MANIFEST))
-        if built is None or built.get("legacy") or built.get("image_key") != key:
+        built = parse_json(read_bytes(target / MANIFEST))  # each image is checked against it below
+        files = built.get("files") if isinstance(built, dict) and built.get("image_key") == key else None
+        if not isinstance(files, dict):
             return None
         kept = {}
-        for name in (name for name in IMAGES if name in built["files"]):
+        for name in (name for name in IMAGES if name in files):
             if kind(target / name) != "file":
                 return None
             data = read_bytes(target / name)
-            if built["files"][name] != sha256(data):
+            if files[name] != sha256(data):
                 return None
             kept[name] = data
-    except PathError:
+    except (PathError, ValueError):
         return None
-    return kept
+    return kept, {name: files[name] for name in kept}
 
 
 # --- Replacing it ------------------------------------------------------------------------------

@@ -10,13 +10,17 @@ current with old outputs.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
-from monthlypost.paths import decode_text, inside, kind, read_bytes
+from monthlypost.paths import PathError, decode_text, inside, kind, read_bytes
 
 TOPIC_NAME = "topic.toml"
 SCRIPT_NAME = "script.md"
+THUMBNAILS = ("thumbnail.jpg", "thumbnail.jpeg", "thumbnail.png")  # a month's own image, looked for in this order
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def sha256(data: bytes) -> str:
@@ -89,3 +93,33 @@ class Templates:
             data = read_bytes(path)
             return Template(name, path, decode_text(data, path), sha256(f"{origin}\0".encode() + data))
         return None
+
+
+# --- A month at a glance: what telling it is up to date, and its neighbours' links, need ------------------
+
+
+def slugify(text: str) -> str:
+    """'Why Your Hip Pain Keeps Coming Back' → 'why-your-hip-pain-keeps-coming-back'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", re.sub(r"['’]", "", ascii_text)).strip("-") or "post"
+
+
+def found_thumbnail(folder: Path) -> str | None:
+    """The first of thumbnail.jpg, .jpeg and .png that a month's folder has."""
+    return next((name for name in THUMBNAILS if kind(folder / name) != "missing"), None)
+
+
+def peek_topic(folder: Path) -> tuple[str, str] | None:
+    """The month's title and slug, without checking anything else; None if they do not read."""
+    import tomli
+
+    from monthlypost.tables import text_rule
+
+    try:
+        data = tomli.loads(decode_text(read_bytes(folder / TOPIC_NAME), folder / TOPIC_NAME))
+    except (PathError, tomli.TOMLDecodeError, RecursionError):
+        return None
+    title, slug = data.get("title"), data.get("slug")
+    if not isinstance(title, str) or not title.strip() or list(text_rule(title)):
+        return None
+    return title, slug if isinstance(slug, str) and SLUG.fullmatch(slug) else slugify(title)

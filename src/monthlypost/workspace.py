@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monthlypost.errors import MonthlypostError, Problem, Problems
 from monthlypost.layout import CAMPAIGNS, CONFIG_NAME, DEFAULT_TEMPLATES, LOCK_NAME, STATE
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from monthlypost.config import Settings
 
+T = TypeVar("T")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _MONTH_LIKE = re.compile(r"([0-9]{4})-([0-9]{2})(.*)", re.DOTALL)
 MONTH_FOLDER = "a month's folder is named YYYY-MM or YYYY-MM-any-slug"
@@ -236,14 +237,18 @@ class Workspace:
 
     def peek(self, month: str) -> tuple[str, str] | None:
         """The month's title and slug, read once per run without checking the rest (for its neighbours' links)."""
-        from monthlypost.campaign import peek_topic
+        from monthlypost.sources import peek_topic
 
-        if month not in self._peeked:
-            self._peeked[month] = peek_topic(self.months()[month])
-        return self._peeked[month]
+        return self.remembered(("peek", month), lambda: peek_topic(self.months()[month]))
+
+    def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
+        """What ``make`` makes, made once per run for ``key``."""
+        if key not in self._remembered:
+            self._remembered[key] = make()
+        return self._remembered[key]
 
     @cached_property
-    def _peeked(self) -> dict[str, tuple[str, str] | None]:
+    def _remembered(self) -> dict[Hashable, Any]:
         return {}
 
     def select(self, months: tuple[str, ...], every: bool) -> list[str]:

@@ -40,7 +40,9 @@ class Snapshot:
         return bool(self.files)
 
 
-def build_snapshot(root: Path, month: str, version: int, images: dict[str, dict[str, bytes]] | None = None) -> Snapshot:
+def build_snapshot(
+    root: Path, month: str, version: int, images: dict[str, tuple[dict[str, bytes], dict[str, str]]] | None = None
+) -> Snapshot:
     """The month rendered from scratch (settings, templates and files read afresh), or its errors.
 
     ``images``: the images of earlier snapshots by their key (see build.image_key), to be taken as they are
@@ -63,7 +65,8 @@ def build_snapshot(root: Path, month: str, version: int, images: dict[str, dict[
     campaign, settings = rendered.campaign, workspace.settings
     if images is not None:  # the last one's only: a title typed letter by letter is not kept letter by letter
         images.clear()
-        images[rendered.manifest["image_key"]] = {n: d for n, d in rendered.files.items() if n in IMAGES}
+        kept = {n: d for n, d in rendered.files.items() if n in IMAGES}
+        images[rendered.manifest["image_key"]] = kept, {n: rendered.manifest["files"][n] for n in kept}
     snapshot.files = served(rendered.files, settings.blog.file_url(campaign.slug, month, "."))
     every, above = youtube_hashtags(campaign.title, rendered.files["youtube.txt"].decode("utf-8"))
     snapshot.facts = {
@@ -112,7 +115,7 @@ class Preview:
         self.changed = threading.Condition()
         self.stopping = threading.Event()
         self.watching = threading.Event()  # set once every watched folder is watched (see watch)
-        self._images: dict[str, dict[str, bytes]] = {}
+        self._images: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {}
         self.snapshot = build_snapshot(root, month, 1, self._images)
         self._building = threading.Lock()
 

@@ -32,6 +32,7 @@ from monthlypost.campaign import Campaign
 from monthlypost.colors import TINT, readable_on
 from monthlypost.config import Settings
 from monthlypost.errors import Problem
+from monthlypost.image import EMAIL, SHARE
 from monthlypost.layout import DEFAULT_TEMPLATES
 from monthlypost.markup import escape_markdown, fill, markdown_url
 from monthlypost.paths import without_controls
@@ -443,8 +444,6 @@ def og_locale(language: str) -> str:
 def month_image(settings: Settings, campaign: Campaign) -> dict[str, Any] | None:
     """The month's own image as the outputs show it: where its share card and its email picture will be, beside
     the published post (None without [blog] url: the outputs then show YouTube's thumbnail)."""
-    from monthlypost.image import EMAIL, SHARE
-
     share = settings.blog.file_url(campaign.slug, campaign.month, "share.jpg")
     if share is None:
         return None
