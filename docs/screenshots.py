@@ -1,11 +1,12 @@
-"""Screenshots for the README: the example month's newsletter at desktop and phone widths, and the preview.
+"""Screenshots for the README: the example month's newsletter at desktop and phone widths, the preview, its
+share card as social sites crop it, and the archive's index page.
 
 Run from the repository:  python docs/screenshots.py   (needs Chromium: Debian's `chromium` package;
-the preview's needs Playwright too: pip install -e '.[test]')
+the preview's, share card's and index page's need Playwright too: pip install -e '.[test]')
 
-The example's video id is a stand-in, so YouTube has no thumbnail for it: the
-screenshots show a drawn stand-in in its place. Everything else is the
-newsletter.html that `monthlypost build 2024-04` writes.
+The newsletter's picture and the index page's images live beside the published posts, which are not on
+the web: the screenshots show the very files `monthlypost build` wrote in their place. Everything else is
+what `monthlypost build` writes.
 """
 
 from __future__ import annotations
@@ -85,8 +86,10 @@ def main() -> None:
         shutil.copytree(REPO / "campaigns", workspace / "campaigns")
         subprocess.run([sys.executable, "-m", "monthlypost", "build", "2024-04"], cwd=workspace, check=True)
         html = (workspace / "dist/2024-04/newsletter.html").read_text()
-        stand_in = "data:image/svg+xml;base64," + base64.b64encode(STAND_IN.encode()).decode()
-        html = re.sub(r"https://i\.ytimg\.com/vi/[\w-]+/hqdefault\.jpg", stand_in, html)
+        picture = (workspace / "dist/2024-04/email.jpg").read_bytes()
+        html = re.sub(
+            r"https://[^\"]+/email\.jpg", "data:image/jpeg;base64," + base64.b64encode(picture).decode(), html
+        )
         for name, width in WIDTHS.items():
             height = page_height(browser, html, width, workspace)
             page = workspace / f"shot-{width}.html"
@@ -106,10 +109,48 @@ def main() -> None:
             )
             print(f"wrote {target.relative_to(REPO)} ({width}×{height})")
         preview_shot(workspace, browser)
+        index_shot(workspace, browser)
+
+
+def index_shot(workspace: Path, browser: str) -> None:
+    """The archive's index.html of three months, the images served from the month folders beside it."""
+    from playwright.sync_api import sync_playwright
+
+    for month, title in (("2024-05", "Knee Pain on the Stairs"), ("2024-06", "Neck Pain at the Desk")):
+        shutil.copytree(workspace / "campaigns/2024-04", workspace / "campaigns" / month)
+        topic = workspace / "campaigns" / month / "topic.toml"
+        text = re.sub(r'(?m)^title = ".*"$', f'title = "{title}"', topic.read_text())
+        topic.write_text(re.sub(r"(?m)^publish_date = .*$", "", text))
+    subprocess.run([sys.executable, "-m", "monthlypost", "build", "--all"], cwd=workspace, check=True)
+    dist = workspace / "dist"
+    target = REPO / "docs/index-page.png"
+
+    def local(route) -> None:  # noqa: ANN001
+        name = route.request.url.rsplit("/", 1)[-1]
+        found = sorted(dist.glob(f"*/{name}"))
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        elif found:  # the month whose post is where the image is asked for
+            canonical = f'rel="canonical" href="{route.request.url.rsplit("/", 1)[0]}/"'
+            match = [p for p in found if canonical in (p.parent / "post.html").read_text()]
+            route.fulfill(path=str((match or found)[0]))
+        else:
+            route.abort()
+
+    with sync_playwright() as playwright:
+        flags = [flag for flag in CHROMIUM_FLAGS if flag != "--headless"]
+        chrome = playwright.chromium.launch(executable_path=browser, args=flags)
+        page = chrome.new_page(viewport={"width": 1100, "height": 760})
+        page.route("**/*", local)
+        page.goto((dist / "index.html").as_uri())
+        page.wait_for_function("[...document.images].every(i => i.complete)")
+        page.screenshot(path=str(target))
+        chrome.close()
+    print(f"wrote {target.relative_to(REPO)} (1100×760)")
 
 
 def preview_shot(workspace: Path, browser: str) -> None:
-    """`monthlypost preview` on the email, as a browser shows it."""
+    """`monthlypost preview` on the email, as a browser shows it; and its share card tab."""
     from playwright.sync_api import sync_playwright
 
     from monthlypost.preview import Preview
@@ -123,10 +164,17 @@ def preview_shot(workspace: Path, browser: str) -> None:
             flags = [flag for flag in CHROMIUM_FLAGS if flag != "--headless"]
             chrome = playwright.chromium.launch(executable_path=browser, args=flags)
             page = chrome.new_page(viewport={"width": 1280, "height": 900})
-            page.route("https://i.ytimg.com/**", lambda route: route.fulfill(body=STAND_IN, content_type="image/svg+xml"))
+            page.route(
+                "https://i.ytimg.com/**", lambda route: route.fulfill(body=STAND_IN, content_type="image/svg+xml")
+            )
             page.goto(f"http://127.0.0.1:{server.server_address[1]}/#email")
             page.wait_for_timeout(1500)
             page.screenshot(path=str(target))
+            page.click("[data-tab=share]")
+            page.wait_for_function("[...document.querySelectorAll('.card img')].every(i => i.complete)")
+            cards = REPO / "docs/share-card.png"
+            page.locator("#panel-share").screenshot(path=str(cards))
+            print(f"wrote {cards.relative_to(REPO)}")
             chrome.close()
     finally:
         preview.stop()
