@@ -205,11 +205,7 @@ def test_a_post_links_to_the_index_and_its_neighbours_and_a_new_month_makes_them
 def test_an_entrys_id_survives_a_new_title_and_slug(example):
     assert run("build", "2024-04").exit_code == 0
     before = feed(example).entries[0].id
-    edit(
-        example / "campaigns/2024-04/topic.toml",
-        'title = "Why Your Hip Pain Keeps Coming Back"',
-        'title = "Hip Pain, Again"',
-    )
+    retitle(example, "2024-04", "Hip Pain, Again")
     assert run("build", "2024-04").exit_code == 0
     entry = feed(example).entries[0]
     assert entry.title == "Hip Pain, Again" and entry.id == before
@@ -219,11 +215,7 @@ def test_a_month_that_fails_to_build_keeps_its_previous_entry(example):
     add_month(example, "2024-05", "Knees on the Stairs")
     assert run("build", "--all").exit_code == 0
     edit(example / "campaigns/2024-05/topic.toml", 'title = "Knees on the Stairs"', 'title = ""')
-    edit(
-        example / "campaigns/2024-04/topic.toml",
-        'title = "Why Your Hip Pain Keeps Coming Back"',
-        'title = "Hip Pain, Again"',
-    )
+    retitle(example, "2024-04", "Hip Pain, Again")
     result = run("build", "--all")
     assert result.exit_code == 1
     assert [e.title for e in feed(example).entries] == ["Knees on the Stairs", "Hip Pain, Again"]
@@ -258,11 +250,7 @@ def test_an_archive_file_edited_by_hand_is_never_replaced(example):
     assert run("build", "2024-04").exit_code == 0
     with (example / "dist/feed.xml").open("a") as f:
         f.write("<!-- mine -->")
-    edit(
-        example / "campaigns/2024-04/topic.toml",
-        'title = "Why Your Hip Pain Keeps Coming Back"',
-        'title = "Hip Pain, Again"',
-    )
+    retitle(example, "2024-04", "Hip Pain, Again")
     result = run("build", "2024-04")
     assert result.exit_code == 1
     assert "dist/feed.xml: edited since it was built" in result.stderr
@@ -442,11 +430,7 @@ def test_an_unchanged_month_does_not_redraw_its_images(example, monkeypatch):
     assert drawn == [] and (example / "dist/2024-04/share.jpg").read_bytes() == before
     assert run("build", "2024-04", "--force").exit_code == 0
     assert drawn == []
-    edit(
-        example / "campaigns/2024-04/topic.toml",
-        'title = "Why Your Hip Pain Keeps Coming Back"',
-        'title = "Hip Pain, Again"',
-    )
+    retitle(example, "2024-04", "Hip Pain, Again")
     assert run("build", "2024-04").exit_code == 0
     assert len(drawn) == 1 and (example / "dist/2024-04/share.jpg").read_bytes() != before
 
@@ -487,11 +471,7 @@ def test_the_drawing_is_the_same_on_every_run():
 
 
 def test_letters_no_shipped_font_has_are_left_out_and_said(example):
-    edit(
-        example / "campaigns/2024-04/topic.toml",
-        'title = "Why Your Hip Pain Keeps Coming Back"',
-        'title = "腰痛 Why Your Hip Pain 🔥"',
-    )
+    retitle(example, "2024-04", "腰痛 Why Your Hip Pain 🔥")
     result = run("build", "2024-04")
     assert result.exit_code == 0
     assert "the drawn image leaves out 腰, 痛, 🔥" in result.stderr
