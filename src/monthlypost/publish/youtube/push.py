@@ -235,13 +235,18 @@ class Change:
 
     @property
     def changed(self) -> bool:
-        return self.old != self.description or bool(self.translations) or self.thumbnail is not None
+        return self.text_changed or self.thumbnail is not None
+
+    @property
+    def text_changed(self) -> bool:
+        return self.old != self.description or bool(self.translations)
 
     @property
     def units(self) -> int:
-        """What sending it costs: the read right before, the update if the text changed, the thumbnail."""
-        text = self.old != self.description or bool(self.translations)
-        return READ_UNITS + (UPDATE_UNITS if text else 0) + (THUMBNAIL_UNITS if self.thumbnail is not None else 0)
+        """What sending it costs: the read right before, the update if the text changed, the thumbnail and a
+        read of what the video shows after it."""
+        thumbnail = THUMBNAIL_UNITS + READ_UNITS if self.thumbnail is not None else 0
+        return READ_UNITS + (UPDATE_UNITS if self.text_changed else 0) + thumbnail
 
     def show(self, say: Say, source: str | None = None) -> None:
         if self.old != self.description:
@@ -420,7 +425,7 @@ class Descriptions(Channel):
         shown: list[str] = []
         change.show(shown.append)
         what = " and ".join(
-            ["this description"] * (change.units > READ_UNITS + THUMBNAIL_UNITS or change.thumbnail is None)
+            ["this description"] * (change.text_changed or change.thumbnail is None)
             + ["this thumbnail"] * (change.thumbnail is not None)
         )
         question = f"Push {what} to {month}'s video?"
@@ -431,7 +436,7 @@ class Descriptions(Channel):
         image = outcome.files.get(THUMBNAIL)
         if image is None:
             raise YouTubeError.at(
-                outcome.target.parent.parent / "campaigns" / outcome.month,
+                self.workspace.months()[outcome.month],
                 f"--thumbnail: {outcome.month} has no thumbnail of its own to set; put the video's thumbnail "
                 "(1280×720, JPEG or PNG) in its folder as thumbnail.jpg, or leave out --thumbnail",
             )
@@ -456,7 +461,7 @@ class Descriptions(Channel):
     def note(self, results: list[Result]) -> str | None:
         if not self.left or self.youtube is None:
             return None
-        per_month = PUSH_UNITS + (THUMBNAIL_UNITS if self.thumbnail else 0)
+        per_month = PUSH_UNITS + (THUMBNAIL_UNITS + READ_UNITS if self.thumbnail else 0)
         return _quota_stop(self.youtube, self.left, len(self.left) * per_month)
 
 
