@@ -61,6 +61,7 @@ def render_month(
     """
     from monthlypost.campaign import read_campaign
     from monthlypost.image import ImageProblem
+    from monthlypost.moments import moments
 
     problems = Problems(workspace.settings_warnings)
     result = Rendered(month, problems)
@@ -72,6 +73,9 @@ def render_month(
     campaign = read_campaign(month, files, problems)
     result.campaign = campaign
     if campaign is None:
+        return result
+    moments(workspace.settings, campaign, problems)  # a publish_at the author's zone skips, or passes twice
+    if problems.errors:
         return result
     workspace.sources.used.clear()
     rendered = _run_templates(workspace, campaign, problems)

@@ -86,6 +86,7 @@ class Topic:
     subject: str | None = field(default=None, metadata=rule(optional_text))
     preheader: str | None = field(default=None, metadata=rule(optional_text))
     publish_date: datetime.date | None = None
+    publish_at: datetime.datetime | None = None  # local in [author] timezone, or with its own offset
     cta: str | None = field(default=None, metadata=rule(lines="many"))
     slug: str | None = field(
         default=None, metadata=rule(pattern(SLUG, "made of lower-case letters, digits and single hyphens"))
@@ -151,6 +152,8 @@ class Campaign:
 
     @property
     def publish_date(self) -> datetime.date:
+        if self.topic.publish_at:
+            return self.topic.publish_at.date()
         if self.topic.publish_date:
             return self.topic.publish_date
         year, month = map(int, self.month.split("-"))
@@ -168,6 +171,12 @@ def read_campaign(month: str, files: MonthFiles, problems: Problems) -> Campaign
         problems.extend(err.problems)
         data = None
     topic = read_table(Topic, data, topic_path, problems) if data is not None else None
+    if topic is not None and topic.publish_at and topic.publish_date and topic.publish_at.date() != topic.publish_date:
+        problems.error(
+            topic_path,
+            f"publish_date ({topic.publish_date}) is not the day of publish_at ({topic.publish_at.date()}); "
+            "leave publish_date out: publish_at gives the post its date",
+        )
     if topic is not None and topic.duration and topic.chapters:
         chapters = [parse_chapter(line) for line in topic.chapters]
         for finding in chapters_within(chapters, parse_duration(topic.duration)):

@@ -244,6 +244,7 @@ class Email:
     unsubscribe_url: str | None = field(default=None, metadata=rule(web_address))
     accent_color: str = field(default="#2a7ab0", metadata=rule(accent_color))
     utm: bool = False
+    delay_minutes: int = field(default=10, metadata=rule(at_least(0, "a number of minutes, 0 or more")))
     template: str | None = field(default=None, metadata=rule(not_empty))  # Kit's template name, Buttondown's kind
     # last: the name shadows the builtin in this class's body (annotations here are evaluated)
     list: str | int | None = None  # for email push: the Mailchimp audience, the Brevo list, the MailerLite group

@@ -403,13 +403,10 @@ def merged_hashtags(campaign: Campaign, settings: Settings) -> list[str]:
 
 
 def published(settings: Settings, campaign: Campaign) -> datetime.datetime:
-    """When the month is published: its date at 9 in the morning, in the author's time zone."""
-    zone: datetime.tzinfo = datetime.UTC
-    if settings.author.timezone != "UTC":
-        from zoneinfo import ZoneInfo
+    """When the month is published: its publish_at, else its date at 9 in the morning, in the author's zone."""
+    from monthlypost.moments import moments
 
-        zone = ZoneInfo(settings.author.timezone)
-    return datetime.datetime.combine(campaign.publish_date, datetime.time(9, 0), tzinfo=zone)
+    return moments(settings, campaign).post
 
 
 # The country Open Graph pairs with a language written alone (its og:locale is language_COUNTRY).
@@ -482,8 +479,8 @@ def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
         "hashtags": merged_hashtags(campaign, settings),
         "cta": topic.cta,
         "slug": campaign.slug,
-        "date": campaign.publish_date,
-        "published": published(settings, campaign),
+        "date": (when := published(settings, campaign)).date(),
+        "published": when,
         "duration": campaign.duration,
         "post_url": post_url,
         "post_path": urlsplit(post_url).path if post_url else None,

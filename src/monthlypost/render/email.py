@@ -23,7 +23,8 @@ from markupsafe import Markup
 from monthlypost.campaign import Campaign
 from monthlypost.config import EMAIL_PROVIDERS, Settings, split_url
 from monthlypost.errors import MonthlypostError, Problems
-from monthlypost.render import Link, published, tidy
+from monthlypost.moments import moments
+from monthlypost.render import Link, tidy
 
 GMAIL_CLIP_BYTES = 102_000  # Gmail clips a message whose HTML is about this size or more
 SUBJECT_MAX = 60
@@ -279,7 +280,7 @@ def message(settings: Settings, campaign: Campaign, text: str, html_body: str) -
     assert sender is not None, "email_context() makes a missing sender an error"
     digest = hashlib.sha256((text + html_body).encode("utf-8")).hexdigest()[:20]
     boundary = f"monthlypost-{digest}"
-    when = published(settings, campaign)
+    when = moments(settings, campaign).email  # sent delay_minutes after the post (with publish_at)
     offset = when.strftime("%z")
     reply_to = settings.reply_to
     headers = [
@@ -291,7 +292,7 @@ def message(settings: Settings, campaign: Campaign, text: str, html_body: str) -
             if reply_to and reply_to.lower() != sender.lower()
             else []
         ),
-        f"Date: {_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year} 09:00:00 {offset}",
+        f"Date: {_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year} {when:%H:%M:%S} {offset}",
         f"Message-ID: <monthlypost.{campaign.month}.{digest}@{sender.rsplit('@', 1)[-1]}>",
         *list_unsubscribe(settings),
         "X-Mailer: monthlypost",
