@@ -29,7 +29,14 @@ API reference documents, where monthlypost depends on it:
   (an unverified one), 404 ``videoNotFound``. The snippet's ``thumbnails``
   then point at the new image, served (without a login, as i.ytimg.com
   serves them) at /vi/ID/NAME.jpg: at the same addresses as before, as
-  YouTube's own are.
+  YouTube's own are;
+- the status part (the videos resource's reference): videos.list gives it
+  when asked; videos.update with part=status replaces every mutable field
+  of the part, so one left out goes back to its default (license youtube,
+  embeddable and publicStatsViewable true, no publishAt, not made for
+  kids); publishAt is taken only for a private video (it is ignored for
+  another, as YouTube does) and one already passed publishes the video at
+  once.
 """
 
 from __future__ import annotations
@@ -78,6 +85,15 @@ MESSAGES = {
     "invalidImage": "The provided image content is invalid.",
 }
 NOT_VERIFIED = "The authenticated user doesn't have permissions to upload and set custom video thumbnails."
+STATUS_DEFAULTS = {"license": "youtube", "embeddable": True, "publicStatsViewable": True}
+STATUS_MUTABLE = (
+    "privacyStatus",
+    "publishAt",
+    "license",
+    "embeddable",
+    "publicStatsViewable",
+    "selfDeclaredMadeForKids",
+)
 SIZES = {"default": (120, 90), "medium": (320, 180), "high": (480, 360), "standard": (640, 480), "maxres": (1280, 720)}
 LOCATIONS = {
     "invalidTitle": "body.snippet.title",
@@ -129,6 +145,7 @@ class FakeGoogle(Served):
     used: int = 0  # units charged today
     exhausted: bool = False  # quotaExceeded until the day ends
     images: dict[str, bytes] = field(default_factory=dict)  # id → the thumbnail image it shows
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → its status part
     custom_thumbnails: bool = True  # whether the channel may set them (a verified one)
 
     # --- control -------------------------------------------------------------
@@ -217,8 +234,17 @@ class FakeGoogle(Served):
                 item["snippet"] = copy.deepcopy(self.videos[video_id])
             if "localizations" in parts and self.localizations.get(video_id):
                 item["localizations"] = copy.deepcopy(self.localizations[video_id])
+            if "status" in parts:
+                item["status"] = copy.deepcopy(self.status(video_id))
             items.append(item)
         return items
+
+    def status(self, video_id: str) -> dict[str, Any]:
+        """The video's status part: a private video that finished processing, unless set otherwise."""
+        return self.statuses.setdefault(
+            video_id,
+            {"uploadStatus": "processed", "privacyStatus": "private", **STATUS_DEFAULTS, "madeForKids": False},
+        )
 
     def _update(self, handler: BaseHTTPRequestHandler, parts: list[str], body: dict[str, Any]) -> None:
         video_id = body["id"]
@@ -226,6 +252,8 @@ class FakeGoogle(Served):
             return self._error(handler, 404, "videoNotFound")
         if video_id in self.not_ours:
             return self._error(handler, 403, "forbidden")
+        if parts == ["status"]:
+            return self._update_status(handler, video_id, body.get("status") or {})
         snippet = {k: v for k, v in body.get("snippet", {}).items() if k in MUTABLE}  # read-only ones are ignored
         wrong = self._wrong(snippet)
         if (
@@ -244,6 +272,29 @@ class FakeGoogle(Served):
         if "localizations" in parts:
             self.localizations[video_id] = copy.deepcopy(body.get("localizations") or {})
         self._send(handler, 200, {"kind": "youtube#video", "id": video_id, "snippet": self.videos[video_id]})
+
+    def _update_status(self, handler: BaseHTTPRequestHandler, video_id: str, sent: dict[str, Any]) -> None:
+        import datetime
+
+        if self.on_update:
+            self.on_update()
+        before = self.status(video_id)
+        status = {key: before[key] for key in ("uploadStatus", "madeForKids") if key in before}
+        status.update(STATUS_DEFAULTS)
+        status.update({key: sent[key] for key in STATUS_MUTABLE if key in sent})  # the rest is read-only
+        status.setdefault("privacyStatus", "private")
+        at = status.get("publishAt")
+        if at and status["privacyStatus"] != "private":
+            del status["publishAt"]  # taken only for a private video
+        elif at:
+            when = datetime.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+            if when <= datetime.datetime.now(datetime.UTC):  # a moment already passed: public at once
+                status["privacyStatus"] = "public"
+                del status["publishAt"]
+        if "selfDeclaredMadeForKids" in status:
+            status["madeForKids"] = bool(status["selfDeclaredMadeForKids"])
+        self.statuses[video_id] = status
+        self._send(handler, 200, {"kind": "youtube#video", "id": video_id, "status": status})
 
     def _set_thumbnail(self, handler: BaseHTTPRequestHandler, video_id: str, image: bytes) -> None:
         if video_id not in self.videos:

@@ -1183,3 +1183,105 @@ def test_a_thumbnail_address_off_youtubes_hosts_is_never_fetched(with_thumbnail,
     assert result.exit_code == 1
     assert "YouTube gave a thumbnail address that is not its own (https://attacker.example/x.jpg)" in result.stderr
     assert thumbnail_sets(api) == []
+
+
+# --- push --schedule ------------------------------------------------------------------------------
+
+
+def scheduled_for(root: Path, value: str, timezone: str = "Europe/London") -> None:
+    edit(root / "campaigns/2024-04/topic.toml", "title =", f"publish_at = {value}\ntitle =")
+    edit(root / "monthlypost.toml", "[author]\n", f'[author]\ntimezone = "{timezone}"\n')
+
+
+def status_updates(api):
+    return [r for r in api.seen("PUT") if r.query.get("part") == "status"]
+
+
+@pytest.mark.parametrize(
+    "local, utc",
+    [("2099-01-15T09:00", "2099-01-15T09:00:00Z"), ("2099-07-15T09:00", "2099-07-15T08:00:00Z")],  # GMT, BST
+)
+def test_schedule_sets_publish_at_on_the_private_video_and_sends_its_status_back_whole(example, api, local, utc):
+    scheduled_for(example, local)
+    api.statuses[VIDEO] = {
+        "uploadStatus": "processed",
+        "privacyStatus": "private",
+        "license": "creativeCommon",
+        "embeddable": False,
+        "publicStatsViewable": False,
+        "selfDeclaredMadeForKids": False,
+        "madeForKids": False,
+    }
+    result = run("youtube", "push", "2024-04", "--schedule", "--yes")
+    assert result.exit_code == 0, result.output
+    shown = f"public at {utc} ({local.replace('T', ' ')} Europe/London)"
+    assert f"schedule: private, not scheduled\n        → private, {shown}" in result.stdout
+    (sent,) = status_updates(api)
+    assert sent.body == {
+        "id": VIDEO,
+        "status": {
+            "privacyStatus": "private",
+            "publishAt": utc,
+            "license": "creativeCommon",  # each mutable field as read: left out, YouTube would reset it
+            "embeddable": False,
+            "publicStatsViewable": False,
+            "selfDeclaredMadeForKids": False,
+        },
+    }
+    assert api.statuses[VIDEO]["publishAt"] == utc and api.statuses[VIDEO]["license"] == "creativeCommon"
+    again = run("youtube", "push", "2024-04", "--schedule", "--yes")
+    assert "2024-04: unchanged, nothing sent" in again.stdout and len(status_updates(api)) == 1
+
+
+def test_without_schedule_no_status_is_read_or_sent(example, api):
+    scheduled_for(example, "2099-04-15T09:00")
+    assert run("youtube", "push", "2024-04", "--yes").exit_code == 0
+    assert status_updates(api) == []
+    assert all("status" not in r.query.get("part", "") for r in api.seen("GET"))
+
+
+@pytest.mark.parametrize("privacy", ["public", "unlisted"])
+def test_a_public_or_unlisted_video_is_never_made_private(example, api, privacy):
+    scheduled_for(example, "2099-04-15T09:00")
+    api.status(VIDEO)["privacyStatus"] = privacy
+    result = run("youtube", "push", "2024-04", "--schedule", "--yes")
+    assert result.exit_code == 1
+    assert f"video {VIDEO} is {privacy} already, and monthlypost never makes a video private again" in result.stderr
+    assert api.seen("PUT") == [] and api.status(VIDEO)["privacyStatus"] == privacy
+
+
+def test_a_moment_passed_is_never_scheduled(example, api):
+    scheduled_for(example, "2020-04-15T09:00")  # YouTube would make the video public at once
+    result = run("youtube", "push", "2024-04", "--schedule", "--yes")
+    assert result.exit_code == 1
+    assert "publish_at: the video's moment, 2020-04-15T09:00:00+01:00, has passed" in result.stderr
+    assert api.seen("PUT") == [] and api.status(VIDEO)["privacyStatus"] == "private"
+
+
+def test_a_moment_under_fifteen_minutes_ahead_is_never_scheduled(example, api):
+    from zoneinfo import ZoneInfo
+
+    soon = datetime.datetime.now(ZoneInfo("Europe/London")) + datetime.timedelta(minutes=8)
+    scheduled_for(example, f"{soon:%Y-%m-%dT%H:%M}")
+    result = run("youtube", "push", "2024-04", "--schedule", "--yes")
+    assert result.exit_code == 1
+    assert "minutes ahead; a schedule needs at least 15" in result.stderr
+    assert api.seen("PUT") == []
+
+
+def test_schedule_without_publish_at_says_how_to_set_one(example, api):
+    result = run("youtube", "push", "2024-04", "--schedule", "--yes")
+    assert result.exit_code == 1
+    assert (
+        "--schedule: there is no publish_at to schedule; add one, like publish_at = 2024-04-15T09:00" in result.stderr
+    )
+
+
+def test_unschedule_takes_the_moment_off_and_the_video_stays_private(example, api):
+    scheduled_for(example, "2099-04-15T09:00")
+    assert run("youtube", "push", "2024-04", "--schedule", "--yes").exit_code == 0
+    result = run("youtube", "push", "2024-04", "--unschedule", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "→ private, not scheduled: it stays private" in result.stdout
+    assert "publishAt" not in status_updates(api)[-1].body["status"]
+    assert api.status(VIDEO)["privacyStatus"] == "private" and "publishAt" not in api.status(VIDEO)

@@ -56,23 +56,15 @@ def read_pushed(state: Path) -> dict[str, Any]:
     return read_state(pushed_path(state))
 
 
-def record_pushed(
-    state: Path,
-    month: str,
-    video_id: str,
-    description: str,
-    thumbnail: bytes | None = None,
-    thumbnail_url: str | None = None,
-) -> None:
-    """What is on the month's video now: its description and, once push --thumbnail set one, the thumbnail
-    (kept from before while only the description changes)."""
-    entry: dict[str, Any] = {"video_id": video_id, "description_sha256": sha256(description)}
+def record_pushed(state: Path, month: str, video_id: str, description: str, **changed: Any) -> None:
+    """What is on the month's video now: its description, and what else push set there (the thumbnail's
+    hash and address, the moment it goes public), each kept from before until it changes (None: gone)."""
     before = read_pushed(state).get(month)
-    if thumbnail is not None:
-        entry.update(thumbnail_sha256=sha256_bytes(thumbnail), thumbnail_url=thumbnail_url)
-    elif isinstance(before, dict) and before.get("video_id") == video_id and "thumbnail_sha256" in before:
-        entry.update(thumbnail_sha256=before["thumbnail_sha256"], thumbnail_url=before.get("thumbnail_url"))
-    write_entry(pushed_path(state), month, entry)
+    entry: dict[str, Any] = {}
+    if isinstance(before, dict) and before.get("video_id") == video_id:
+        entry.update(before)
+    entry.update(video_id=video_id, description_sha256=sha256(description), **changed)
+    write_entry(pushed_path(state), month, {key: value for key, value in entry.items() if value is not None})
 
 
 class Published:

@@ -141,6 +141,18 @@ ignore_quota_block = click.option(
     is_flag=True,
     help="Set the month's youtube-thumbnail.jpg (from its thumbnail.jpg) as the video's thumbnail too.",
 )
+@click.option(
+    "--schedule",
+    "schedule",
+    flag_value="schedule",
+    help="Schedule the video (private until then) to go public at the month's publish_at.",
+)
+@click.option(
+    "--unschedule",
+    "schedule",
+    flag_value="unschedule",
+    help="Take the video's schedule off; it stays private.",
+)
 @ignore_quota_block
 @click.pass_obj
 @one_at_a_time
@@ -152,6 +164,7 @@ def push(
     yes: bool,
     localizations: bool,
     thumbnail: bool,
+    schedule: str | None,
     ignore_quota_block: bool,
 ) -> None:
     """Put months' descriptions (default: the newest) on their videos.
@@ -176,6 +189,7 @@ def push(
         localize=localizations,
         ignore_quota_block=ignore_quota_block,
         thumbnail=thumbnail,
+        schedule=schedule,
     )
     print_youtube(state, outcome)
 

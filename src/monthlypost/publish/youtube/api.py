@@ -31,6 +31,16 @@ BATCH = 50  # the ids one videos.list takes
 RETRIES = 5  # server errors, 429 and rate limits, with exponential backoff
 # Every snippet field an update must carry again: one left out is deleted on YouTube.
 KEPT_FIELDS = ("title", "categoryId", "tags", "defaultLanguage", "defaultAudioLanguage")
+# The status part's mutable fields (the videos resource's reference): an update of the part resets any left out.
+STATUS_FIELDS = (
+    "privacyStatus",
+    "publishAt",
+    "license",
+    "embeddable",
+    "publicStatsViewable",
+    "selfDeclaredMadeForKids",
+    "containsSyntheticMedia",
+)
 UNREADABLE = "nothing was changed; try again later, and if it goes on, run with --debug and report it"
 
 
@@ -44,6 +54,16 @@ class Video:
     id: str
     snippet: dict[str, Any]
     localizations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=dict)  # read only when scheduling
+
+    @property
+    def privacy(self) -> str:
+        return str(self.status.get("privacyStatus", ""))
+
+    @property
+    def publish_at(self) -> str | None:
+        value = self.status.get("publishAt")
+        return str(value) if value else None
 
     @property
     def description(self) -> str:
@@ -165,23 +185,25 @@ class YouTube:
             self.ignored = None
         return response
 
-    def videos(self, ids: list[str]) -> dict[str, Video]:
-        """The videos found among ``ids``, by id (videos.list, parts snippet and localizations: 1 unit for
-        each 50). A video missing from the answer does not exist or is private to another account."""
+    def videos(self, ids: list[str], status: bool = False) -> dict[str, Video]:
+        """The videos found among ``ids``, by id (videos.list, parts snippet and localizations, and status when
+        asked: 1 unit for each 50). A video missing from the answer does not exist or is private to another
+        account."""
         found: dict[str, Video] = {}
         unique = list(dict.fromkeys(ids))
+        parts = "snippet,localizations" + (",status" if status else "")
         for start in range(0, len(unique), BATCH):
             chunk = unique[start : start + BATCH]
-            request = self.service.videos().list(part="snippet,localizations", id=",".join(chunk))
+            request = self.service.videos().list(part=parts, id=",".join(chunk))
             for item in _items(self._call(request, chunk[0] if len(chunk) == 1 else None)):
                 video = _video(item)
                 if video.id in chunk:
                     found[video.id] = video
         return found
 
-    def video(self, video_id: str) -> Video:
+    def video(self, video_id: str, status: bool = False) -> Video:
         """One video, read now (1 unit)."""
-        found = self.videos([video_id]).get(video_id)
+        found = self.videos([video_id], status).get(video_id)
         if found is None:
             raise YouTubeError.at(None, self.not_found(video_id))
         return found
@@ -220,6 +242,18 @@ class YouTube:
             parts = urlsplit(request.uri)
             request.uri = override.rstrip("/") + urlunsplit(("", "", parts.path, parts.query, ""))
         self._call(request, video_id, action="thumbnail")
+
+    def schedule(self, video: Video, publish_at: str | None) -> None:
+        """videos.update of the status part (50 units): the video private, going public at ``publish_at``
+        (None: no longer scheduled). A part=status update replaces every mutable field of the part, so each
+        one is sent back as read."""
+        status = {key: video.status[key] for key in STATUS_FIELDS if key in video.status}
+        status["privacyStatus"] = "private"
+        if publish_at is None:
+            status.pop("publishAt", None)
+        else:
+            status["publishAt"] = publish_at
+        self._call(self.service.videos().update(part="status", body={"id": video.id, "status": status}), video.id)
 
     def channel_title(self) -> str | None:
         """The logged-in channel's name (channels.list mine: 1 unit); None for an account without a channel."""
@@ -341,16 +375,17 @@ def _items(response: Any) -> list[dict[str, Any]]:
 
 
 def _video(item: dict[str, Any]) -> Video:
-    snippet, localizations = item.get("snippet"), item.get("localizations", {})
+    snippet, localizations, status = item.get("snippet"), item.get("localizations", {}), item.get("status", {})
     if (
-        not isinstance(item.get("id"), str)
+        not isinstance(status, dict)
+        or not isinstance(item.get("id"), str)
         or not isinstance(snippet, dict)
         or not isinstance(snippet.get("title"), str)
         or not isinstance(localizations, dict)
         or not all(isinstance(texts, dict) for texts in localizations.values())
     ):
         raise YouTubeError.at(None, f"the YouTube API answered in a form monthlypost does not know ({UNREADABLE})")
-    return Video(item["id"], dict(snippet), dict(localizations))
+    return Video(item["id"], dict(snippet), dict(localizations), dict(status))
 
 
 def _reason(err: HttpError) -> tuple[str, str]:

@@ -228,6 +228,13 @@ class Change:
     translations: dict[str, str] = field(default_factory=dict)  # language → its description with the change
     thumbnail: bytes | None = None  # a new thumbnail to set
     thumbnail_from: str = ""  # where it comes from, as shown
+    publish_at: str | None = None  # with ``schedule``: when the video is to go public (None: not scheduled)
+    schedule: bool = False  # whether its schedule is set (or undone) with the rest
+    local: str = ""  # publish_at as the author reads it
+
+    @property
+    def schedule_changed(self) -> bool:
+        return self.schedule and self.publish_at != self.video.publish_at
 
     @property
     def old(self) -> str:
@@ -235,7 +242,7 @@ class Change:
 
     @property
     def changed(self) -> bool:
-        return self.text_changed or self.thumbnail is not None
+        return self.text_changed or self.thumbnail is not None or self.schedule_changed
 
     @property
     def text_changed(self) -> bool:
@@ -246,7 +253,8 @@ class Change:
         """What sending it costs: the read right before, the update if the text changed, the thumbnail and a
         read of what the video shows after it."""
         thumbnail = THUMBNAIL_UNITS + READ_UNITS if self.thumbnail is not None else 0
-        return READ_UNITS + (UPDATE_UNITS if self.text_changed else 0) + thumbnail
+        schedule = UPDATE_UNITS if self.schedule_changed else 0
+        return READ_UNITS + (UPDATE_UNITS if self.text_changed else 0) + thumbnail + schedule
 
     def show(self, say: Say, source: str | None = None) -> None:
         if self.old != self.description:
@@ -257,6 +265,12 @@ class Change:
         if self.thumbnail is not None:
             now = self.video.thumbnail_url or "none"
             say(f"thumbnail: {now}\n        → {self.thumbnail_from} ({len(self.thumbnail) / 1024:,.0f} KB)")
+        if self.schedule_changed:
+            was = f"public at {self.video.publish_at}" if self.video.publish_at else "not scheduled"
+            will = (
+                f"public at {self.publish_at} ({self.local})" if self.publish_at else "not scheduled: it stays private"
+            )
+            say(f"schedule: {self.video.privacy}, {was}\n        → private, {will}")
 
 
 def plan(month: str, video: Video, description: str, base: str, localize: bool) -> tuple[Change, list[Problem]]:
@@ -365,11 +379,18 @@ class Descriptions(Channel):
     done = "pushed"  # a write's status
 
     def __init__(
-        self, workspace: Workspace, localize: bool, ignore_quota_block: bool, say: Say, thumbnail: bool = False
+        self,
+        workspace: Workspace,
+        localize: bool,
+        ignore_quota_block: bool,
+        say: Say,
+        thumbnail: bool = False,
+        schedule: str | None = None,
     ):
         self.workspace = workspace
         self.localize = localize
         self.thumbnail = thumbnail
+        self.schedule = schedule  # "schedule", "unschedule" or None
         self.ignore_quota_block = ignore_quota_block
         self.say = say
         self.youtube: YouTube | None = None
@@ -397,7 +418,7 @@ class Descriptions(Channel):
             reads = -(-len(ready) // BATCH)
             if reads * READ_UNITS > self.youtube.ledger.remaining():
                 raise StopAll.at(None, _quota_stop(self.youtube, list(ready), reads * READ_UNITS))
-            self.videos = self.youtube.videos(list(ready.values()))
+            self.videos = self.youtube.videos(list(ready.values()), status=self.schedule is not None)
         except StopAll as err:
             raise self._stop(err) from None
         except YouTubeError as err:  # every month fails with it
@@ -417,6 +438,9 @@ class Descriptions(Channel):
         if self.thumbnail:
             change.thumbnail = self._new_thumbnail(outcome, video)
             change.thumbnail_from = f"{month}/{THUMBNAIL}"
+        if self.schedule is not None:
+            change.schedule = True
+            change.publish_at, change.local = self._moment(month, video)
         if not change.changed:
             return Plan(month, UNCHANGED, problems=problems, data=change)
         if self.youtube.ledger.remaining() < change.units:
@@ -425,11 +449,49 @@ class Descriptions(Channel):
         shown: list[str] = []
         change.show(shown.append)
         what = " and ".join(
-            ["this description"] * (change.text_changed or change.thumbnail is None)
+            ["this description"] * change.text_changed
             + ["this thumbnail"] * (change.thumbnail is not None)
+            + ["this schedule"] * change.schedule_changed
         )
         question = f"Push {what} to {month}'s video?"
         return Plan(month, UPDATE, show="\n".join(shown), question=question, problems=problems, data=change)
+
+    def _moment(self, month: str, video: Video) -> tuple[str | None, str]:
+        """When the video is to go public, in UTC as YouTube takes it and as the author reads it; checked
+        first: a moment ahead by 15 minutes or more, and a video still private (never made private here)."""
+        import datetime
+
+        from monthlypost.campaign import read_campaign
+        from monthlypost.errors import Problems
+        from monthlypost.moments import ahead_problem, moments, utc
+
+        if video.privacy != "private":
+            shown = f"video {video.id} is {video.privacy or 'not private'}"
+            if self.schedule == "unschedule":
+                raise YouTubeError.at(None, f"{shown}: it is not scheduled, so there is nothing to undo")
+            raise YouTubeError.at(
+                None,
+                f"{shown} already, and monthlypost never makes a video private again, so it cannot be "
+                "scheduled (to schedule it, make it private in YouTube Studio first)",
+            )
+        if self.schedule == "unschedule":
+            return None, ""
+        problems = Problems()
+        campaign = read_campaign(month, self.workspace.month_files(month), problems)
+        if campaign is None:  # it built a moment ago: changed since
+            raise YouTubeError(problems.errors)
+        settings = self.workspace.settings
+        when = moments(settings, campaign)
+        if not when.scheduled:
+            raise YouTubeError.at(
+                campaign.topic_path,
+                "--schedule: there is no publish_at to schedule; add one, like publish_at = 2024-04-15T09:00 "
+                f"(in {settings.author.timezone})",
+            )
+        late = ahead_problem(when.video, datetime.datetime.now(datetime.UTC), "the video")
+        if late is not None:
+            raise YouTubeError.at(campaign.topic_path, f"publish_at: {late}")
+        return utc(when.video), f"{when.video:%Y-%m-%d %H:%M} {settings.author.timezone}"
 
     def _new_thumbnail(self, outcome: Outcome, video: Video) -> bytes | None:
         """The month's youtube-thumbnail.jpg, unless it is the one last set and the video still shows that."""
@@ -475,10 +537,12 @@ def push(
     localize: bool = False,
     ignore_quota_block: bool = False,
     thumbnail: bool = False,
+    schedule: str | None = None,
 ) -> Report:
     """Put each month's youtube.txt on its video, building stale months first (see :class:`Descriptions`);
-    with ``thumbnail``, its youtube-thumbnail.jpg too."""
-    channel = Descriptions(workspace, localize, ignore_quota_block, say, thumbnail)
+    with ``thumbnail``, its youtube-thumbnail.jpg too; with ``schedule``, its publish_at ("schedule") or no
+    moment at all ("unschedule")."""
+    channel = Descriptions(workspace, localize, ignore_quota_block, say, thumbnail, schedule)
     try:
         results, stopped = publish(workspace, months, channel, dry_run, confirm, say, done)
     except Stop as err:  # nothing was sent (not logged in, the quota blocked): the error says it all
@@ -514,8 +578,10 @@ def replace_description(youtube: YouTube, state: Path, change: Change) -> None:
     """Read the video again (1 unit); if anything the update sends back changed on YouTube since the
     read the diff was made from, stop. Otherwise back up that read (and the thumbnail YouTube serves now, when
     it is to be replaced), update, and record what is there now."""
-    now = youtube.video(change.video.id)
+    now = youtube.video(change.video.id, status=change.schedule)
     moved = [name for key, name in MOVED.items() if now.snippet.get(key) != change.video.snippet.get(key)]
+    if change.schedule and (now.privacy, now.publish_at) != (change.video.privacy, change.video.publish_at):
+        moved.append("visibility or schedule")
     if change.translations and now.localizations != change.video.localizations:
         moved.append("translations")
     if change.thumbnail is not None and now.thumbnail_url != change.video.thumbnail_url:
@@ -532,7 +598,14 @@ def replace_description(youtube: YouTube, state: Path, change: Change) -> None:
     if change.thumbnail is not None:  # first: it is what YouTube refuses most (an unverified channel)
         youtube.set_thumbnail(now.id, change.thumbnail)
         after = youtube.video(now.id).thumbnail_url  # 1 unit: what the video shows now, to tell a later change
-        record_pushed(state, change.month, now.id, now.description, change.thumbnail, after)
+        record_pushed(
+            state,
+            change.month,
+            now.id,
+            now.description,
+            thumbnail_sha256=sha256_bytes(change.thumbnail),
+            thumbnail_url=after,
+        )
     if now.description != change.description or change.translations:
         try:
             youtube.update(now, change.description, change.translations)
@@ -542,6 +615,15 @@ def replace_description(youtube: YouTube, state: Path, change: Change) -> None:
             said = Problem(None, "the thumbnail was set; the description was not")
             raise YouTubeError([*err.problems, said]) from None
     record_pushed(state, change.month, now.id, change.description)
+    if change.schedule_changed:
+        try:
+            youtube.schedule(now, change.publish_at)
+        except YouTubeError as err:
+            if isinstance(err, StopAll) or not (change.text_changed or change.thumbnail is not None):
+                raise
+            said = Problem(None, "the rest was sent; the schedule was not")
+            raise YouTubeError([*err.problems, said]) from None
+        record_pushed(state, change.month, now.id, change.description, publish_at=change.publish_at or None)
 
 
 class Restoring(Descriptions):
