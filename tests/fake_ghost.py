@@ -11,6 +11,8 @@
 - PUT /posts/{id}/ must carry the ``updated_at`` the post has now: another is 409 UpdateCollisionError
   ("Saving failed! Someone else is editing this post."), and nothing is saved. A status left out stays.
 - Images: POST /images/upload/ (multipart: file, purpose, ref) → 201 ``{"images": [{"url", "ref"}]}``.
+- Scheduling: status "scheduled" takes a published_at at least two minutes ahead of the site's clock
+  (422 ValidationError otherwise); status "draft" takes a scheduled post back.
 """
 
 from __future__ import annotations
@@ -159,10 +161,17 @@ class FakeGhost(Served):
         self._apply(post, {k: v for k, v in fields.items() if k != "updated_at"}, query)
         return self._send(handler, 200, {"posts": [self._view(post)]})
 
-    @staticmethod
-    def _invalid(fields: dict[str, Any], creating: bool) -> str | None:
+    def _invalid(self, fields: dict[str, Any], creating: bool) -> str | None:
         if creating and not fields.get("title"):
             return "Value in [posts.title] cannot be blank."
+        if fields.get("status") == "scheduled":
+            at = str(fields.get("published_at") or "")
+            try:
+                when = datetime.datetime.fromisoformat(at.replace("Z", "+00:00"))
+            except ValueError:
+                return "Value in [posts.published_at] is not a date."
+            if when < self.clock + datetime.timedelta(minutes=2):
+                return "Date must be at least 2 minutes in the future."
         if len(fields.get("custom_excerpt") or "") > 300:
             return "Value in [posts.custom_excerpt] exceeds maximum length of 300 characters."
         return None

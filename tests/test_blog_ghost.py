@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 
@@ -220,3 +221,41 @@ def test_a_backup_nested_too_deeply_to_read_is_a_clean_error(ghost, example):
     assert f"{backup.name}: not a monthlypost backup of a Ghost post" in result.stderr, result.stderr
     assert "Traceback" not in result.output
     assert ghost.posts[post_id]["html"] == html
+
+
+# --- blog push --schedule -----------------------------------------------------------------------------
+
+
+def scheduled_for(root, value: str, timezone: str = "Europe/London") -> None:
+    edit(root / "campaigns/2024-04/topic.toml", "title =", f"publish_at = {value}\ntitle =")
+    edit(root / "monthlypost.toml", "[author]\n", f'[author]\ntimezone = "{timezone}"\n')
+
+
+def test_schedule_makes_the_new_post_scheduled_at_publish_at(ghost, example):
+    scheduled_for(example, "2099-07-15T09:00")
+    result = push("2024-04", "--schedule", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "the post will be scheduled: live at 2099-07-15T08:00:00Z" in result.stdout
+    (post,) = ghost.posts.values()
+    assert post["status"] == "scheduled"
+    assert datetime.datetime.fromisoformat(post["published_at"]) == datetime.datetime(
+        2099, 7, 15, 8, tzinfo=datetime.UTC
+    )
+    assert recorded(example)["status"] == "scheduled"
+    again = push("2024-04", "--schedule", "--yes")
+    assert "unchanged" in again.stdout
+    back = push("2024-04", "--unschedule", "--yes")
+    assert back.exit_code == 0, back.output
+    assert post["status"] == "draft" and "a draft again" in back.stdout
+
+
+def test_a_published_post_is_never_scheduled_or_taken_back(ghost, example):
+    scheduled_for(example, "2099-07-15T09:00")
+    assert push("2024-04").exit_code == 0
+    (post_id,) = ghost.posts
+    ghost.edit_on_site(post_id, status="published")
+    for option in ("--schedule", "--unschedule"):
+        result = push("2024-04", option, "--yes")
+        assert result.exit_code == 1
+        assert "the post is live on the site (published); monthlypost never takes a live post back" in result.stderr
+        assert ghost.posts[post_id]["status"] == "published"

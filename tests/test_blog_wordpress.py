@@ -344,3 +344,46 @@ def test_a_password_quoted_back_in_an_error_is_never_shown(gateway, wordpress, e
     assert result.exit_code == 1
     assert "not-the-right-one" not in result.output
     assert base64.b64encode(b"patrick:not-the-right-one").decode() not in result.output
+
+
+# --- blog push --schedule: WordPress's own future status ------------------------------------------------------
+
+
+def scheduled_for(root, value: str, timezone: str = "Europe/London") -> None:
+    edit(root / "campaigns/2024-04/topic.toml", "title =", f"publish_at = {value}\ntitle =")
+    edit(root / "monthlypost.toml", "[author]\n", f'[author]\ntimezone = "{timezone}"\n')
+
+
+def test_schedule_makes_the_post_future_at_publish_at_across_summer_time(site, example):
+    scheduled_for(example, "2099-07-15T09:00")
+    result = push("2024-04", "--schedule", "--yes")
+    assert result.exit_code == 0, result.output
+    post = site.post(recorded(example)["id"])
+    assert (post["status"], post["date_gmt"]) == ("future", "2099-07-15T08:00:00")  # 09:00 British Summer Time
+    assert recorded(example)["status"] == "future"
+    edit(example / "campaigns/2024-04/topic.toml", "publish_at = 2099-07-15T09:00", "publish_at = 2099-01-15T09:00")
+    moved = push("2024-04", "--schedule", "--yes")
+    assert moved.exit_code == 0, moved.output
+    post = site.post(recorded(example)["id"])
+    assert (post["status"], post["date_gmt"]) == ("future", "2099-01-15T09:00:00")  # Greenwich Mean Time
+    back = push("2024-04", "--unschedule", "--yes")
+    assert back.exit_code == 0, back.output
+    assert site.post(recorded(example)["id"])["status"] == "draft"
+
+
+def test_a_moment_passed_makes_no_post_and_a_published_one_is_never_taken_back(site, example):
+    scheduled_for(example, "2020-07-15T09:00")  # WordPress would publish a post dated in the past at once
+    result = push("2024-04", "--schedule", "--yes")
+    assert result.exit_code == 1
+    assert "publish_at: the post's moment, 2020-07-15T09:00:00+01:00, has passed" in result.stderr
+    assert not (example / POSTS).exists() or "id" not in recorded(example)
+    edit(example / "campaigns/2024-04/topic.toml", "publish_at = 2020-07-15T09:00", "publish_at = 2099-07-15T09:00")
+    assert push("2024-04").exit_code == 0
+    post_id = recorded(example)["id"]
+    # published by hand (WordPress itself makes a post dated ahead "future", so it is dated back to publish it)
+    site.rest("POST", f"/wp/v2/posts/{post_id}", json={"status": "publish", "date_gmt": "2024-04-01T08:00:00"})
+    assert site.post(post_id)["status"] == "publish"
+    result = push("2024-04", "--schedule", "--yes")
+    assert result.exit_code == 1
+    assert "the post is live on the site (publish); monthlypost never takes a live post back" in result.stderr
+    assert site.post(post_id)["status"] == "publish"

@@ -40,6 +40,8 @@ BLOG_LINES = {
     "would create": "would create a draft post (dry run: nothing sent)",
     "would update": "would update the post (dry run: nothing sent)",
     "skipped": "not updated (you said no)",
+    "scheduled": "post scheduled on the site{detail}",
+    "unscheduled": "post back to a draft on the site{detail}",
     "failed": "failed",
 }
 SUMMARY = ("created", "updated", "unchanged", "failed")
@@ -49,9 +51,15 @@ SUMMARY = ("created", "updated", "unchanged", "failed")
 @months_arguments
 @click.option("--dry-run", is_flag=True, help="Read the site and show what would change; write nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Update changed posts without asking, live ones too.")
+@click.option(
+    "--schedule", "schedule", flag_value="schedule", help="Schedule the post to go live at the month's publish_at."
+)
+@click.option("--unschedule", "schedule", flag_value="unschedule", help="Take a scheduled post back to a draft.")
 @click.pass_obj
 @one_at_a_time
-def blog_push(state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes: bool) -> None:
+def blog_push(
+    state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes: bool, schedule: str | None
+) -> None:
     """Put months' posts (default: the newest) on your site.
 
     Builds stale months first; a month with errors is never pushed. A new
@@ -67,7 +75,8 @@ def blog_push(state: State, months: tuple[str, ...], every: bool, dry_run: bool,
 
     chosen = selected(state, months, every)
     done = result_printer(state, BLOG_LINES)
-    results = publishing.push(state.workspace, chosen, dry_run, confirmer(yes, "update the post"), show_diff, done)
+    confirm = confirmer(yes, "update the post")
+    results = publishing.push(state.workspace, chosen, dry_run, confirm, show_diff, done, schedule)
     if len(results) > 1:
         click.echo(counts(results, SUMMARY))
     if any(r.failed for r in results):

@@ -215,12 +215,13 @@ class Blog(Channel):
 
     name = "blog"
 
-    def __init__(self, workspace: Workspace):
+    def __init__(self, workspace: Workspace, schedule: str | None = None):
         self.workspace = workspace
         self.settings = workspace.settings
         self.site = connect(self.settings)
         self.path = posts_path(workspace.state)
         self.logged_in = False
+        self.schedule = schedule  # "schedule", "unschedule" or None
 
     def prepare(self, outcomes: list[Outcome]) -> None:
         if outcomes:  # the login checked once, before any month is read
@@ -270,6 +271,21 @@ class Blog(Channel):
         digest = post.digest(site.content(post, {}))
         data = {"post": post, "terms": terms, "media": media, "record": record, "held": held, "status": status}
         data["built"] = outcome.manifest.get("inputs_sha256")  # what list compares with the month's build
+        plan = self._content_plan(month, post, record, held, data, notes, content, digest)
+        return self._with_schedule(plan, post, held) if self.schedule else plan
+
+    def _content_plan(
+        self,
+        month: str,
+        post: Post,
+        record: dict[str, Any] | None,
+        held: Held | None,
+        data: dict[str, Any],
+        notes: list[Problem],
+        content: str,
+        digest: str | None,
+    ) -> Plan:
+        site = self.site
         if held is None:
             show = f"{month}: a new draft on {site.name}: “{post.title}” at /{post.slug}"
             return Plan(month, CREATE, show=show, problems=notes, data=data)
@@ -294,6 +310,47 @@ class Blog(Channel):
         diff = post_diff(held, post_text(post.title, post.excerpt, post.slug, date, content), site.name, "this build")
         show = "\n".join([diff or "Only the post's images changed.", *warnings])
         return Plan(month, UPDATE, show=show, question=question, problems=notes, data=data)
+
+    def _with_schedule(self, plan: Plan, post: Post, held: Held | None) -> Plan:
+        """The plan, with the post scheduled at the month's publish_at (or back to a draft) as well; checked
+        first: a post that is out already is never scheduled or taken back, and the moment is ahead."""
+        import datetime
+
+        from monthlypost.moments import ahead_problem, moments, utc
+
+        site, month = self.site, plan.month
+        if held is not None and held.status in site.published:
+            raise MonthlypostError.at(
+                None,
+                f"{month}: the post is live on the site ({held.status}); monthlypost never takes a live post back "
+                "to a draft or a schedule",
+            )
+        when: datetime.datetime | None = None
+        if self.schedule == "schedule":
+            moment = moments(self.settings, post.campaign)
+            if not moment.scheduled:
+                raise MonthlypostError.at(
+                    post.campaign.topic_path,
+                    "--schedule: there is no publish_at to schedule; add one, like publish_at = 2024-04-15T09:00 "
+                    f"(in {self.settings.author.timezone})",
+                )
+            late = ahead_problem(moment.post, datetime.datetime.now(datetime.UTC), "the post")
+            if late is not None:
+                raise MonthlypostError.at(post.campaign.topic_path, f"publish_at: {late}")
+            when = moment.post
+        status = site.scheduled if when else "draft"
+        same_time = held is not None and when is not None and _same_instant(held.date, when)
+        if held is not None and held.status == status and (when is None or same_time):
+            return plan  # scheduled as it is to be already (or a draft, to unschedule)
+        said = f"scheduled: live at {utc(when)} ({when:%Y-%m-%d %H:%M %Z})" if when else "a draft (not scheduled)"
+        line = f"{month}: the post {'will be' if held is None else 'becomes'} {said}"
+        plan.data["schedule"] = (when,)
+        if plan.action == UNCHANGED:
+            question = f"{'Schedule' if when else 'Unschedule'} {month}'s post?"
+            plan.data["only_schedule"] = True
+            return Plan(month, UPDATE, show=line, question=question, problems=plan.problems, data=plan.data)
+        plan.show = "\n".join(filter(None, [plan.show, line]))
+        return plan
 
     def unchanged(self, plan: Plan, dry_run: bool) -> Result:
         record, held = plan.data["record"], plan.data["held"]
@@ -323,6 +380,27 @@ class Blog(Channel):
         return media
 
     def write(self, plan: Plan) -> Result:
+        result = self._write_content(plan) if not plan.data.get("only_schedule") else None
+        if "schedule" not in plan.data:
+            assert result is not None
+            return result
+        site, month, data = self.site, plan.month, plan.data
+        (when,) = data["schedule"]
+        record = read_state(self.path).get(month) or {}
+        now = site.read(str(record.get("id"))) if "id" in record else None
+        if now is None or (result is None and now.modified != data["held"].modified):
+            raise MonthlypostError.at(
+                None,
+                f"{month}: the post changed on the site since monthlypost read it (or was deleted); it was not "
+                "scheduled. Push again to see the post as it is now",
+            )
+        held = site.schedule(now, when)
+        write_entry(self.path, month, {**record, "status": held.status, "modified": held.modified, "link": held.link})
+        said = f"scheduled for {held.date}" if when else "a draft again"
+        status = result.status if result else ("scheduled" if when else "unscheduled")
+        return Result(month, status, detail=f"post {held.id}: {said}")
+
+    def _write_content(self, plan: Plan) -> Result:
         site, month, data = self.site, plan.month, plan.data
         post, terms, record = data["post"], data["terms"], data["record"]
         if plan.action == CREATE:  # before anything is written: a push is making this month's post, at its slug
@@ -378,9 +456,22 @@ def push(
     confirm: Confirm,
     say: Say,
     done: Callable[[Result], None],
+    schedule: str | None = None,
 ) -> list[Result]:
-    results, _ = publish(workspace, months, Blog(workspace), dry_run, confirm, say, done)
+    results, _ = publish(workspace, months, Blog(workspace, schedule), dry_run, confirm, say, done)
     return results
+
+
+def _same_instant(held: str, when: datetime.datetime) -> bool:
+    """Whether a post's date as its site gives it (WordPress's date_gmt without an offset, Ghost's ISO time)
+    is ``when``."""
+    try:
+        found = datetime.datetime.fromisoformat(held.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=datetime.UTC)
+    return found == when
 
 
 def _listed(media: dict[str, Media]) -> dict[str, dict[str, str]]:

@@ -11,6 +11,7 @@ changed meanwhile is refused (409, UpdateCollisionError), never overwritten.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -25,6 +26,8 @@ API = "/ghost/api/admin"
 API_VERSION = "v5.0"
 EXCERPT_MAX = 300  # custom_excerpt, as Ghost's validation allows
 LIVE = ("published", "scheduled", "sent")
+PUBLISHED = ("published", "sent")  # out already: never scheduled, nor taken back to a draft
+SCHEDULED = "scheduled"
 KEPT = ("title", "html", "custom_excerpt", "slug", "published_at", "tags", "feature_image")
 _KEY = re.compile(r"([0-9a-f]{24}):([0-9a-f]{64})")
 
@@ -69,6 +72,8 @@ class Token:
 class Ghost(Site):
     name = "Ghost"
     platform = "ghost"
+    published = PUBLISHED
+    scheduled = SCHEDULED
     excerpt_max = EXCERPT_MAX
 
     def _call(self, method: str, path: str, doing: str, body: Any = None, missing: bool = False) -> Any:
@@ -159,6 +164,16 @@ class Ghost(Site):
         fields = {**self._fields(post, content, featured), "updated_at": held.modified}  # no status
         _, data = self._call(
             "PUT", f"/posts/{held.id}/?source=html&formats=html", "updating the post", {"posts": [fields]}
+        )
+        return self._one(data, "posts")
+
+    def schedule(self, held: Held, when: datetime.datetime | None) -> Held:
+        """The post scheduled (status scheduled, at published_at), or back to a draft."""
+        fields: dict[str, Any] = {"status": "draft", "updated_at": held.modified}
+        if when is not None:
+            fields.update(status="scheduled", published_at=when.astimezone(datetime.UTC).isoformat())
+        _, data = self._call(
+            "PUT", f"/posts/{held.id}/?source=html&formats=html", "scheduling the post", {"posts": [fields]}
         )
         return self._one(data, "posts")
 

@@ -139,6 +139,8 @@ class Site:
     name: ClassVar[str]  # as people call it
     platform: ClassVar[str]  # [blog] platform
     excerpt_max: ClassVar[int | None] = None  # the longest excerpt the platform takes
+    published: ClassVar[tuple[str, ...]] = ()  # the statuses of a post that is out: never scheduled or unscheduled
+    scheduled: ClassVar[str] = ""  # the status of a scheduled post
 
     def __init__(self, client: Client, prefix: str):
         self.client = client
@@ -181,6 +183,10 @@ class Site:
 
     def put_back(self, held: Held, saved: dict[str, Any]) -> Held:
         """A backup's fields (``Held.raw``) written over the post, its status aside."""
+        raise NotImplementedError
+
+    def schedule(self, held: Held, when: datetime.datetime | None) -> Held:
+        """The post scheduled to go live at ``when``, or (None) back to a draft."""
         raise NotImplementedError
 
     def _held(self, data: Any) -> Held:

@@ -19,6 +19,8 @@ from monthlypost.publish.blog.site import PASSWORD_VARIABLE, USER_VARIABLE, Held
 from monthlypost.publish.http import Client, ProviderError, provider_message
 
 LIVE = ("publish", "future", "private")
+PUBLISHED = ("publish", "private")  # out already: never scheduled, nor taken back to a draft
+SCHEDULED = "future"
 KEPT = ("title", "content", "excerpt", "slug", "date_gmt", "categories", "tags", "featured_media")
 
 DROPPED_HEADER = (
@@ -51,6 +53,8 @@ LOGIN = {  # WordPress's own codes for a login it refused, where it gives them (
 class WordPress(Site):
     name = "WordPress"
     platform = "wordpress"
+    published = PUBLISHED
+    scheduled = SCHEDULED
 
     def __init__(self, client: Client, prefix: str, user: str):
         super().__init__(client, prefix)
@@ -273,6 +277,14 @@ class WordPress(Site):
     def update(self, held: Held, post: Post, content: str, terms: Terms, featured: Media | None) -> Held:
         body = self._fields(post, content, terms, featured)  # no status: a live post stays live
         _, data = self._call("POST", f"/wp/v2/posts/{held.id}", "updating the post", body, context="edit")
+        return self._one(data)
+
+    def schedule(self, held: Held, when: datetime.datetime | None) -> Held:
+        """The post scheduled (status future, at date_gmt: WP-Cron publishes it then), or back to a draft."""
+        body: dict[str, Any] = {"status": "draft"}
+        if when is not None:
+            body = {"status": "future", "date_gmt": when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")}
+        _, data = self._call("POST", f"/wp/v2/posts/{held.id}", "scheduling the post", body, context="edit")
         return self._one(data)
 
     def put_back(self, held: Held, saved: dict[str, Any]) -> Held:
