@@ -97,6 +97,33 @@ def list_months(state: State) -> None:
 
 @cli.command()
 @months_arguments
+@click.option("--live", is_flag=True, help="Ask YouTube, the site and the mail provider, not the records.")
+@click.pass_obj
+def status(state: State, months: tuple[str, ...], every: bool, live: bool) -> None:
+    """Where each month (default: the newest) stands: its build, email, post and video, side by side.
+
+    From what the last pushes recorded, or with --live from the services
+    themselves. Exits with status 1 when a month's channels are out of step
+    (a post live before its video, a schedule that did not fire), so it can
+    run from cron.
+    """
+    from monthlypost import status as standing
+    from monthlypost.moments import zone
+
+    chosen = selected(state, months, every)
+    found = standing.report(state.workspace, chosen, live)
+    report(found.problems, state.reported)
+    for line in standing.table(found.rows, zone(state.workspace.settings)):
+        click.echo(printable(line))
+    for row in found.rows:
+        for flag in row.flags:
+            click.echo(f"{row.month}: out of step: {flag}", err=True)
+    if found.out_of_step:
+        raise SystemExit(1)
+
+
+@cli.command()
+@months_arguments
 @click.pass_obj
 def check(state: State, months: tuple[str, ...], every: bool) -> None:
     """Check months (default: the newest) and print every problem; write nothing.

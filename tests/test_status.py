@@ -1,0 +1,97 @@
+"""SPEC §14: monthlypost status, from the records and, with --live, from the services (the fake YouTube and
+the fake Ghost), and each way the channels can be out of step."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from .conftest import edit, run
+from .fake_ghost import KEY, FakeGhost
+from .fake_youtube import FakeGoogle
+from .test_blog_ghost import use
+from .test_youtube import SNIPPET, VIDEO, write_token
+
+
+@pytest.fixture
+def services(example, tmp_path, monkeypatch):
+    """The example month with a publish_at, its video on the fake YouTube, its blog on the fake Ghost."""
+    youtube = FakeGoogle(videos={VIDEO: dict(SNIPPET)}).start()
+    token = tmp_path / "token.json"
+    write_token(token, "https://127.0.0.1:9/token")
+    monkeypatch.setenv("MONTHLYPOST_YOUTUBE_API_URL", youtube.url)
+    monkeypatch.setenv("MONTHLYPOST_YOUTUBE_TOKEN", str(token))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    ghost = FakeGhost().start()
+    use(example, ghost, monkeypatch)
+    monkeypatch.setenv("MONTHLYPOST_BLOG_API_KEY", KEY)
+    edit(example / "campaigns/2024-04/topic.toml", "title =", "publish_at = 2099-07-15T09:00\ntitle =")
+    edit(example / "monthlypost.toml", "[author]\n", '[author]\ntimezone = "Europe/London"\n')
+    yield youtube, ghost
+    youtube.stop()
+    ghost.stop()
+
+
+def test_a_month_scheduled_everywhere_is_in_step(example, services):
+    youtube, ghost = services
+    assert run("youtube", "push", "2024-04", "--schedule", "--yes").exit_code == 0
+    assert run("blog", "push", "2024-04", "--schedule", "--yes").exit_code == 0
+    recorded = run("status", "2024-04")
+    assert recorded.exit_code == 0, recorded.output
+    assert recorded.stdout.splitlines()[1].split() == [
+        "2024-04",
+        "built",
+        "-",
+        "scheduled",
+        "scheduled",
+        "2099-07-15",
+        "09:00",
+    ]
+    live = run("status", "2024-04", "--live")
+    assert live.exit_code == 0, live.output
+    line = live.stdout.splitlines()[1]
+    assert line.count("scheduled 2099-07-15 09:00") == 2  # the post and the video, in the author's time
+    assert "out of step" not in live.stderr
+
+
+def test_a_post_live_before_its_video_is_out_of_step(example, services):
+    youtube, ghost = services
+    assert run("blog", "push", "2024-04").exit_code == 0
+    (post_id,) = ghost.posts
+    ghost.edit_on_site(post_id, status="published")
+    result = run("status", "2024-04", "--live")
+    assert result.exit_code == 1
+    assert "2024-04: out of step: the post is live, but the video is not public yet" in result.stderr
+    youtube.status(VIDEO)["privacyStatus"] = "public"
+    assert run("status", "2024-04", "--live").exit_code == 0
+
+
+def test_a_scheduled_post_whose_moment_passed_is_out_of_step(example, services):
+    youtube, ghost = services
+    assert run("blog", "push", "2024-04", "--schedule", "--yes").exit_code == 0
+    (post_id,) = ghost.posts
+    ghost.posts[post_id]["published_at"] = "2024-04-15T08:00:00.000Z"  # the moment came, and nothing published it
+    youtube.status(VIDEO)["privacyStatus"] = "public"
+    result = run("status", "2024-04", "--live")
+    assert result.exit_code == 1
+    assert "the post was to go live at 2024-04-15T08:00:00+00:00 and is still scheduled" in result.stderr
+
+
+def test_a_channel_that_cannot_be_read_is_said_and_the_others_shown(example, services, monkeypatch):
+    youtube, ghost = services
+    assert run("blog", "push", "2024-04").exit_code == 0
+    monkeypatch.delenv("MONTHLYPOST_BLOG_API_KEY")
+    result = run("status", "2024-04", "--live")
+    assert "Warning:" in result.stderr and "MONTHLYPOST_BLOG_API_KEY" in result.stderr
+    assert result.stdout.splitlines()[1].split()[-1] == "private"  # the video, read from YouTube
+
+
+def test_status_flags_use_the_clock():
+    from monthlypost.status import Row, out_of_step
+
+    now = datetime.datetime(2024, 4, 15, 9, 0, tzinfo=datetime.UTC)
+    before = now - datetime.timedelta(minutes=1)
+    assert out_of_step(Row("2024-04", post="live", video="scheduled", video_at=before), now) == []
+    assert out_of_step(Row("2024-04", post="live", video="scheduled", video_at=now + datetime.timedelta(1)), now)
+    assert out_of_step(Row("2024-04", email="sent or scheduled", video="private"), now)
