@@ -95,3 +95,60 @@ def test_status_flags_use_the_clock():
     assert out_of_step(Row("2024-04", post="live", video="scheduled", video_at=before), now) == []
     assert out_of_step(Row("2024-04", post="live", video="scheduled", video_at=now + datetime.timedelta(1)), now)
     assert out_of_step(Row("2024-04", email="sent or scheduled", video="private"), now)
+
+
+# --- monthlypost schedule: every channel, after one plan table ------------------------------------------------
+
+
+def test_schedule_plans_then_schedules_the_video_and_the_post(example, services):
+    youtube, ghost = services
+    result = run("schedule", "2024-04", "--yes")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["channel", "what", "UTC", "Europe/London"]
+    assert lines[1].split() == [
+        "YouTube",
+        "the",
+        "video",
+        "goes",
+        "public",
+        "2099-07-15T08:00:00Z",
+        "2099-07-15",
+        "09:00",
+    ]
+    assert lines[2].split() == ["Ghost", "the", "post", "goes", "live", "2099-07-15T08:00:00Z", "2099-07-15", "09:00"]
+    assert "2099-07-15T08:10:00Z" in lines[3] and "monthlypost does not schedule emails yet" in lines[3]
+    assert youtube.status(VIDEO)["publishAt"] == "2099-07-15T08:00:00Z"
+    (post,) = ghost.posts.values()
+    assert post["status"] == "scheduled"
+    assert result.stdout.rstrip().endswith(
+        "scheduled: video, post; the email is not scheduled (do it in your mail provider)"
+    )
+
+
+def test_each_channels_outcome_is_its_own(example, services):
+    youtube, ghost = services
+    youtube.status(VIDEO)["privacyStatus"] = "public"  # out already: never made private
+    result = run("schedule", "2024-04", "--yes")
+    assert result.exit_code == 1
+    assert "scheduled: post; not scheduled: video" in result.stdout
+    (post,) = ghost.posts.values()
+    assert post["status"] == "scheduled" and youtube.status(VIDEO)["privacyStatus"] == "public"
+
+
+def test_schedule_asks_first_and_without_a_terminal_sends_nothing(example, services):
+    youtube, ghost = services
+    result = run("schedule", "2024-04")
+    assert result.exit_code == 1
+    assert "no terminal to ask on, so nothing was sent" in result.stderr
+    assert youtube.seen("PUT") == [] and ghost.posts == {}
+
+
+def test_unschedule_undoes_both(example, services):
+    youtube, ghost = services
+    assert run("schedule", "2024-04", "--yes").exit_code == 0
+    result = run("schedule", "2024-04", "--unschedule", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "publishAt" not in youtube.status(VIDEO)
+    (post,) = ghost.posts.values()
+    assert post["status"] == "draft"
