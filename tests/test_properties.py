@@ -142,9 +142,14 @@ def test_the_eml_reads_back_exactly_under_the_strict_policy(subject, name, text)
         from_name=name,
         reply_to="desk@example.com",
         author=SimpleNamespace(timezone="UTC"),
-        email=SimpleNamespace(provider="mailchimp", unsubscribe_url=None),
+        email=SimpleNamespace(provider="mailchimp", unsubscribe_url=None, delay_minutes=10),
     )
-    campaign = SimpleNamespace(subject=subject, publish_date=__import__("datetime").date(2024, 4, 1), month="2024-04")
+    campaign = SimpleNamespace(
+        subject=subject,
+        publish_date=__import__("datetime").date(2024, 4, 1),
+        month="2024-04",
+        topic=SimpleNamespace(publish_at=None),
+    )
     raw = message(settings, campaign, text, "<p>" + text + "</p>")
 
     msg = email.message_from_bytes(raw, policy=email.policy.strict)
