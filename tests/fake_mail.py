@@ -33,6 +33,14 @@ its merge tags filled in.
       groups and no type). HTML lacking the unsubscribe tag and the account's name, address and country
       tags gets MailerLite's default footer; an update's groups without segments drops the segments.
 
+Scheduling, as each reference gives it: Kit, a PUT with send_at (null: a draft again; a scheduled broadcast
+can still be edited, a sent one cannot); Buttondown, a PATCH with status "scheduled" and publish_date (or
+"draft"); Mailchimp, POST actions/schedule with schedule_time on a quarter-hour only (a paid-plan feature:
+403 on a free account) after its send checklist (GET send-checklist: is_ready and items), and
+actions/unschedule; Brevo, a PUT with scheduledAt (the campaign is then "queued"), and PUT status "draft";
+MailerLite, POST schedule with delivery "scheduled" and schedule.{date, hours, minutes, timezone_id} (its
+ids from GET /api/timezones; the campaign is then "ready"), and POST cancel.
+
 Tests can fail the next requests with a status, have the provider act and then fail (a gateway error, a
 dropped connection, an answer too late, an answer without the id), answer with a redirect or a dripped
 answer, quote the request's headers in its errors as a broken provider would, mark a draft sent as the
@@ -105,6 +113,9 @@ class FakeMail(Served):
     drip_seconds: float = 0.0  # send the next answer a byte at a time, this far apart (for 5 s, then hang up)
     before: Any = None  # called with (method, path) as each request arrives: what the app does meanwhile
     after_store: Any = None  # called after each write is stored, before it is answered
+    paid: bool = True  # Mailchimp: scheduling is a paid-plan feature
+    checklist: list[dict[str, str]] = field(default_factory=list)  # Mailchimp: the send checklist's errors
+    TIMEZONES = ({"id": 1, "name": "UTC", "offset": 0}, {"id": 91, "name": "Europe/London", "offset": 0})
 
     def __post_init__(self) -> None:
         self.ids = itertools.count(101)
@@ -312,7 +323,7 @@ class FakeMail(Served):
             if method == "GET":
                 return self._send(handler, 200, {"broadcast": self._kit_view(draft_id)})
             if method == "PUT":
-                if self.drafts[draft_id]["status"] != "draft":
+                if self.drafts[draft_id]["status"] not in ("draft", "scheduled"):
                     return self._error(handler, 422, "Broadcast has already been sent or scheduled")
                 refused = self._kit_refuses(body)
                 if refused:
@@ -380,8 +391,10 @@ class FakeMail(Served):
             if method == "GET":
                 return self._send(handler, 200, self.drafts[draft_id])
             if method == "PATCH":
-                if self.drafts[draft_id]["status"] != "draft":
+                if self.drafts[draft_id]["status"] not in ("draft", "scheduled"):
                     return self._error(handler, 400, "You can only edit drafts.", "email_not_draft")
+                if body.get("status") == "scheduled" and not body.get("publish_date"):
+                    return self._error(handler, 400, "A scheduled email needs a publish date.", "publish_date_invalid")
                 refused = self._buttondown_refuses({**self.drafts[draft_id], **body})
                 if refused:
                     return self._error(handler, 400, *refused)
@@ -428,6 +441,17 @@ class FakeMail(Served):
             if path.endswith("/actions/test") and method == "POST":
                 self.tests_sent.append(list(body["test_emails"]))
                 return self._send(handler, 204, None)
+            if path.endswith("/send-checklist") and method == "GET":
+                items = [{"type": "error", "id": 1, **item} for item in self.checklist]
+                return self._send(handler, 200, {"is_ready": not items, "items": items})
+            if path.endswith("/actions/schedule") and method == "POST":
+                return self._mailchimp_schedule(handler, draft, body)
+            if path.endswith("/actions/unschedule") and method == "POST":
+                if draft["status"] != "schedule":
+                    return self._error(handler, 400, "This campaign is not scheduled.", "Bad Request")
+                draft["status"] = "save"
+                draft.pop("send_time", None)
+                return self._stored(handler, 204, None)
             if method == "GET":
                 return self._send(handler, 200, {k: v for k, v in draft.items() if k != "content"})
             if method == "PATCH":
@@ -444,6 +468,23 @@ class FakeMail(Served):
                     draft["recipients"] = body["recipients"]
                 return self._stored(handler, 200, draft)
         return self._error(handler, 404, "The requested resource could not be found.", "Resource Not Found")
+
+    def _mailchimp_schedule(self, handler: BaseHTTPRequestHandler, draft: dict[str, Any], body: Any) -> None:
+        import datetime
+
+        if not self.paid:
+            return self._error(
+                handler, 403, "Scheduling campaigns is available on paid plans only; upgrade to schedule.", "Forbidden"
+            )
+        if draft["status"] != "save" or self.checklist:
+            return self._error(handler, 400, "This campaign cannot be scheduled.", "Bad Request")
+        when = datetime.datetime.fromisoformat(str(body.get("schedule_time", "")).replace("Z", "+00:00"))
+        if when.minute % 15 or when.second or when.microsecond:
+            return self._mailchimp_invalid(
+                handler, "schedule_time", "Campaigns may only be scheduled on the quarter-hour (:00, :15, :30, :45)."
+            )
+        draft["status"], draft["send_time"] = "schedule", when.astimezone(datetime.UTC).isoformat()
+        return self._stored(handler, 204, None)
 
     def _mailchimp_invalid(self, handler: BaseHTTPRequestHandler, field_name: str, message: str) -> None:
         return self._error(
@@ -477,12 +518,21 @@ class FakeMail(Served):
                 return None
             if path.endswith("/sendTest") and method == "POST":
                 return self._brevo_test(handler, body)
+            if path.endswith("/status") and method == "PUT":
+                draft = self.drafts[draft_id]
+                if body.get("status") == "draft" and draft["status"] == "queued":
+                    draft["status"] = "draft"
+                    draft.pop("scheduledAt", None)
+                    return self._stored(handler, 204, None)
+                return self._error(handler, 400, "Campaign status cannot be changed", "invalid_parameter")
             if method == "GET":
                 return self._send(handler, 200, self.drafts[draft_id])
             if method == "PUT":
                 if self.drafts[draft_id]["status"] != "draft":
                     return self._error(handler, 400, "Campaign cannot be updated", "not_enough_permissions")
                 self.drafts[draft_id].update(body)  # recipients, when sent, replace lists and exclusions whole
+                if body.get("scheduledAt"):
+                    self.drafts[draft_id]["status"] = "queued"
                 return self._stored(handler, 204, None)
         return self._error(handler, 404, "Campaign ID does not exist", "document_not_found")
 
@@ -512,6 +562,13 @@ class FakeMail(Served):
     # MailerLite ----------------------------------------------------------------------------------------------
 
     def _mailerlite(self, handler: BaseHTTPRequestHandler, method: str, path: str, body: Any, query: Any) -> None:
+        if path == "/api/timezones" and method == "GET":
+            return self._send(handler, 200, {"data": list(self.TIMEZONES)})
+        if path.startswith("/api/campaigns/") and path.endswith(("/schedule", "/cancel")) and method == "POST":
+            draft_id = self._found(handler, path.rsplit("/", 1)[0], "/api/campaigns/")
+            if draft_id is None:
+                return None
+            return self._mailerlite_schedule(handler, self.drafts[draft_id], path.endswith("/cancel"), body or {})
         if path == "/api/campaigns" and method == "GET":
             wanted = query.get("filter[status]")
             campaigns = [d for d in self.drafts.values() if not wanted or d["status"] in wanted]
@@ -551,6 +608,28 @@ class FakeMail(Served):
                 draft.update(body)
                 return self._stored(handler, 200, {"data": draft})
         return self._error(handler, 404, "Resource not found.")
+
+    def _mailerlite_schedule(
+        self, handler: BaseHTTPRequestHandler, draft: dict[str, Any], cancel: bool, body: dict[str, Any]
+    ) -> None:
+        if cancel:
+            if draft["status"] != "ready":
+                return self._error(handler, 422, "Only scheduled campaigns can be canceled.")
+            draft["status"] = "draft"
+            draft.pop("scheduled_for", None)
+            return self._stored(handler, 200, {"data": draft})
+        if draft["status"] != "draft":
+            return self._error(handler, 422, "Only draft campaigns can be scheduled.")
+        schedule = body.get("schedule") or {}
+        for key in ("date", "hours", "minutes"):
+            if body.get("delivery") == "scheduled" and not schedule.get(key):
+                return self._mailerlite_invalid(handler, f"schedule.{key}", f"The schedule.{key} field is required.")
+        if schedule.get("timezone_id") not in [zone["id"] for zone in self.TIMEZONES]:
+            return self._mailerlite_invalid(handler, "schedule.timezone_id", "The selected timezone id is invalid.")
+        draft["status"] = "ready"
+        draft["scheduled_for"] = f"{schedule['date']} {schedule['hours']}:{schedule['minutes']}:00"
+        draft["timezone_id"] = schedule["timezone_id"]
+        return self._stored(handler, 200, {"data": draft})
 
     def _mailerlite_invalid(self, handler: BaseHTTPRequestHandler, field_name: str, message: str) -> None:
         return self._error(handler, 422, message, errors={field_name: [message]})

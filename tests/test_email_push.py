@@ -451,3 +451,78 @@ def test_an_answer_of_an_odd_shape_is_never_a_traceback(mail, example, answer):
     ) in result.stderr
     assert json.dumps(mail.drafts) == drafts
     assert "Traceback" not in result.output
+
+
+# --- email push --schedule ------------------------------------------------------------------------------------
+
+
+def scheduled_for(root, value: str, timezone: str = "Europe/London") -> None:
+    edit(root / "campaigns/2024-04/topic.toml", "title =", f"publish_at = {value}\ntitle =")
+    edit(root / "monthlypost.toml", "[author]\n", f'[author]\ntimezone = "{timezone}"\n')
+
+
+# How each provider holds the moment it was given: 2099-07-15 09:07 in London (BST) plus 10 minutes
+SCHEDULED = {
+    "kit": ("scheduled", lambda d: d["send_at"] == "2099-07-15T08:17:00Z"),
+    "buttondown": ("scheduled", lambda d: d["publish_date"] == "2099-07-15T08:17:00Z"),
+    "mailchimp": ("schedule", lambda d: d["send_time"] == "2099-07-15T08:30:00+00:00"),  # the next quarter-hour
+    "brevo": ("queued", lambda d: d["scheduledAt"] == "2099-07-15T08:17:00Z"),
+    "mailerlite": ("ready", lambda d: d["scheduled_for"] == "2099-07-15 09:17:00" and d["timezone_id"] == 91),
+}
+
+
+def test_schedule_puts_the_email_after_the_moment_in_each_providers_own_format(mail, example):
+    scheduled_for(example, "2099-07-15T09:07")
+    result = push("--schedule", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "2024-04: then scheduled in" in result.stdout and "2099-07-15T08:17:00Z (2099-07-15 09:17)" in result.stdout
+    _, draft = mail.only()
+    status, holds = SCHEDULED[mail.provider]
+    assert draft["status"] == status and holds(draft), draft
+    if mail.provider == "mailchimp":
+        assert "Mailchimp schedules on the quarter-hour only, so it goes at 09:30, not 09:17" in result.stdout
+    if mail.provider == "kit":  # the PUT replaced every field: the audience went back as it was read
+        assert draft["subscriber_filter"] and draft["subject"] == "Why Your Hip Pain Keeps Coming Back"
+    assert records(example)["2024-04"]["scheduled_at"] == "2099-07-15T08:17:00Z"
+    again = push("--schedule", "--yes")
+    assert again.exit_code == 1 and "the email is scheduled already" in again.stderr
+    back = push("--unschedule", "--yes")
+    assert back.exit_code == 0, back.output
+    assert mail.only()[1]["status"] in ("draft", "save")
+    assert "scheduled_at" not in records(example)["2024-04"]
+
+
+def test_an_email_moment_passed_or_too_soon_is_never_scheduled(mail, example):
+    scheduled_for(example, "2020-07-15T09:00")
+    result = push("--schedule", "--yes")
+    assert result.exit_code == 1
+    assert "publish_at: the email's moment, 2020-07-15T09:10:00+01:00, has passed" in result.stderr
+    assert [r for r in mail.writes() if r.path.endswith(("schedule", "/status"))] == []
+    assert all(d["status"] in ("draft", "save") for d in mail.drafts.values())
+
+
+def test_without_schedule_nothing_is_scheduled(mail, example):
+    scheduled_for(example, "2099-07-15T09:07")
+    assert push("--yes").exit_code == 0
+    assert all(d["status"] in ("draft", "save") for d in mail.drafts.values())
+
+
+def test_mailchimp_explains_its_plan_limit_and_its_checklist(example, monkeypatch):
+    fake = started("mailchimp")
+    use(example, "mailchimp")
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_URL", fake.url)
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", KEYS["mailchimp"])
+    scheduled_for(example, "2099-07-15T09:00")
+    try:
+        fake.paid = False
+        result = push("--schedule", "--yes")
+        assert result.exit_code == 1
+        assert "Mailchimp schedules campaigns only on a paid plan" in result.stderr
+        fake.paid = True
+        fake.checklist = [{"heading": "Footer", "details": "Add your address to the footer"}]
+        result = push("--schedule", "--yes")
+        assert result.exit_code == 1
+        assert "send checklist says the campaign is not ready: Footer: Add your address to the footer" in result.stderr
+        assert fake.only()[1]["status"] == "save"
+    finally:
+        fake.stop()

@@ -63,6 +63,8 @@ EMAIL_LINES = {
     "would create": "would create a draft (dry run: nothing sent)",
     "would update": "would update the draft (dry run: nothing sent)",
     "skipped": "not updated (you said no)",
+    "scheduled": "draft scheduled in {provider}{detail}",
+    "unscheduled": "scheduled email taken back to a draft in {provider}{detail}",
     "failed": "failed, nothing sent",
 }
 
@@ -79,10 +81,23 @@ EMAIL_LINES = {
     callback=email_addresses,
     help="Then have the provider send a test of the draft here (repeat for more).",
 )
+@click.option(
+    "--schedule",
+    "schedule",
+    flag_value="schedule",
+    help="Schedule the email for the month's publish_at and [email] delay_minutes.",
+)
+@click.option("--unschedule", "schedule", flag_value="unschedule", help="Take a scheduled email back to a draft.")
 @click.pass_obj
 @one_at_a_time
 def email_push(
-    state: State, months: tuple[str, ...], every: bool, dry_run: bool, yes: bool, test_to: list[str]
+    state: State,
+    months: tuple[str, ...],
+    every: bool,
+    dry_run: bool,
+    yes: bool,
+    test_to: list[str],
+    schedule: str | None,
 ) -> None:
     """Put months' newsletters (default: the newest) into your mail provider as drafts.
 
@@ -90,8 +105,9 @@ def email_push(
     first push creates the draft; after a change, the next shows what
     changes, asks, and updates the same draft; with nothing changed it sends
     nothing. A draft sent or scheduled in the provider is never touched; one
-    deleted there is made anew. Nothing is ever sent to your subscribers or
-    scheduled. The API key comes from MONTHLYPOST_EMAIL_API_KEY only.
+    deleted there is made anew. Nothing is ever sent to your subscribers;
+    nothing is scheduled but with --schedule. The API key comes from
+    MONTHLYPOST_EMAIL_API_KEY only.
     """
     from monthlypost.publish.mail import push as push_drafts
     from monthlypost.publish.providers import PROVIDERS
@@ -102,6 +118,6 @@ def email_push(
 
     done = result_printer(state, EMAIL_LINES, provider=provider)
     ask = confirmer(yes, "update the draft")
-    results = push_drafts(state.workspace, chosen, dry_run, list(test_to), ask, show_diff, done)
+    results = push_drafts(state.workspace, chosen, dry_run, list(test_to), ask, show_diff, done, schedule)
     if any(r.failed for r in results):  # a test the provider refused too: the draft is there, the test is not
         raise SystemExit(1)

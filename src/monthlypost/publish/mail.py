@@ -146,12 +146,14 @@ class Newsletter(Channel):
 
     name = "email"
 
-    def __init__(self, workspace: Workspace, test_to: list[str]):
+    def __init__(self, workspace: Workspace, test_to: list[str], schedule: str | None = None):
+        self.workspace = workspace
         self.settings = workspace.settings
         self.provider = provider_for(self.settings)
         self.path = drafts_path(workspace.state)
         self.test_to = test_to
         self.notes = provider_notes(self.settings)
+        self.schedule = schedule  # "schedule", "unschedule" or None
 
     def close(self) -> None:
         self.provider.client.close()
@@ -177,6 +179,14 @@ class Newsletter(Channel):
         if remote is None:
             say(f"{month}: the draft was deleted in {provider.name}; making a new one")
             return self._create(month, draft, delivery, {**base, "status": "recreated"})
+        if self.schedule == "unschedule":
+            return self._unscheduling(month, {**base, "id": known, "remote": remote})
+        if remote.scheduled and self.schedule == "schedule":
+            raise MonthlypostError.at(
+                None,
+                f"{month}: the email is scheduled already in {provider.name}; to change it, take it back first "
+                f"(email push {month} --unschedule), then schedule it again",
+            )
         if remote.state != DRAFT:
             raise MonthlypostError.at(
                 None,
@@ -185,21 +195,97 @@ class Newsletter(Channel):
             )
         data = {**base, "id": known, "remote": remote}
         if record.get("sha256") == draft_sha256(draft, name):
-            return Plan(month, UNCHANGED, problems=list(self.notes), data=data)
-        return Plan(
-            month,
-            UPDATE,
-            show=f"{changes(record, draft, elsewhere(provider, draft, remote))}\n{delivery}",
-            question=f"Update the draft of {month}'s newsletter with these changes?",
-            problems=list(self.notes),
-            data=data,
-        )
+            plan = Plan(month, UNCHANGED, problems=list(self.notes), data=data)
+        else:
+            plan = Plan(
+                month,
+                UPDATE,
+                show=f"{changes(record, draft, elsewhere(provider, draft, remote))}\n{delivery}",
+                question=f"Update the draft of {month}'s newsletter with these changes?",
+                problems=list(self.notes),
+                data=data,
+            )
+        return self._with_schedule(plan) if self.schedule else plan
 
     def _create(self, month: str, draft: Draft, delivery: str, data: dict[str, Any]) -> Plan:
+        if self.schedule == "unschedule":
+            raise MonthlypostError.at(None, f"{month}: no email of this month in {self.provider.name} to unschedule")
         dry = f"{month}: would create a draft in {self.provider.name}: “{draft.subject}” – {draft.preheader}"
-        return Plan(month, CREATE, show=delivery, dry=dry, problems=list(self.notes), data=data)
+        plan = Plan(month, CREATE, show=delivery, dry=dry, problems=list(self.notes), data=data)
+        return self._with_schedule(plan) if self.schedule else plan
+
+    def _with_schedule(self, plan: Plan) -> Plan:
+        """The plan, with the email scheduled at the month's publish_at and delay_minutes as well; checked
+        first: the moment is ahead by 15 minutes or more, and never before the video's and the post's."""
+        import datetime
+
+        from monthlypost.campaign import read_campaign
+        from monthlypost.errors import Problems
+        from monthlypost.moments import ahead_problem, moments, utc
+
+        month = plan.month
+        problems = Problems()
+        campaign = read_campaign(month, self.workspace.month_files(month), problems)
+        if campaign is None:  # it built a moment ago: changed since
+            raise MonthlypostError(problems.errors)
+        moment = moments(self.settings, campaign)
+        if not moment.scheduled:
+            raise MonthlypostError.at(
+                campaign.topic_path,
+                "--schedule: there is no publish_at to schedule; add one, like publish_at = 2024-04-15T09:00 "
+                f"(in {self.settings.author.timezone})",
+            )
+        if moment.email < moment.video:  # delay_minutes is 0 or more; an offset can never put it before
+            raise MonthlypostError.at(campaign.topic_path, "publish_at: the email would go before the video")
+        late = ahead_problem(moment.email, datetime.datetime.now(datetime.UTC), "the email")
+        if late is not None:
+            raise MonthlypostError.at(campaign.topic_path, f"publish_at: {late}")
+        plan.data["schedule"] = moment.email
+        line = (
+            f"{month}: then scheduled in {self.provider.name} for {utc(moment.email)} ({moment.email:%Y-%m-%d %H:%M})"
+        )
+        if plan.action == UNCHANGED:
+            plan.data["only_schedule"] = True
+            question = f"Schedule {month}'s newsletter to be sent then?"
+            return Plan(month, UPDATE, show=line, question=question, problems=plan.problems, data=plan.data)
+        plan.show = "\n".join(filter(None, [plan.show, line]))
+        return plan
+
+    def _unscheduling(self, month: str, data: dict[str, Any]) -> Plan:
+        remote = data["remote"]
+        if not remote.scheduled:
+            if remote.state == DRAFT:
+                return Plan(month, UNCHANGED, problems=list(self.notes), data=data)
+            raise MonthlypostError.at(
+                None, f"{month}: {self.provider.name} says this email was sent; it cannot be unscheduled"
+            )
+        data["unschedule"] = True
+        question = f"Take {month}'s scheduled newsletter back to a draft?"
+        show = f"{month}: the email is scheduled in {self.provider.name}; it becomes a draft again"
+        return Plan(month, UPDATE, show=show, question=question, problems=list(self.notes), data=data)
 
     def write(self, plan: Plan) -> Result:
+        data, provider, month = plan.data, self.provider, plan.month
+        if data.get("unschedule"):
+            provider.unschedule(data["id"], data["draft"], data["remote"])
+            mark_scheduled(self.path, month, None)
+            return Result(month, "unscheduled", detail=f"id {data['id']}")
+        result = self._write_draft(plan) if not data.get("only_schedule") else None
+        if "schedule" not in data:
+            assert result is not None
+            return result
+        from monthlypost.moments import utc
+
+        when = data["schedule"]
+        remote = provider.read(data["id"])  # as the provider holds it now: what its schedule call sends back
+        if remote is None or remote.state != DRAFT:
+            raise MonthlypostError.at(None, f"{month}: the draft changed in {provider.name} meanwhile; not scheduled")
+        note = provider.schedule(data["id"], when, data["draft"], remote)
+        mark_scheduled(self.path, month, utc(when))
+        detail = "; ".join(filter(None, [f"id {data['id']}", f"to be sent at {utc(when)}", note]))
+        return Result(month, "scheduled", detail=detail)
+
+    def _write_draft(self, plan: Plan) -> Result:
         data, provider, month = plan.data, self.provider, plan.month
         draft, name = data["draft"], self.settings.email.provider
         digest = draft_sha256(draft, name)
@@ -232,10 +318,21 @@ def push(
     confirm: Confirm,
     say: Say,
     done: Callable[[Result], None],
+    schedule: str | None = None,
 ) -> list[Result]:
-    """Put each month's newsletter into the provider as a draft; every month's outcome is its own."""
-    results, _ = publish(workspace, months, Newsletter(workspace, test_to), dry_run, confirm, say, done)
+    """Put each month's newsletter into the provider as a draft (and, with ``schedule``, schedule it, or take
+    it back); every month's outcome is its own."""
+    channel = Newsletter(workspace, test_to, schedule)
+    results, _ = publish(workspace, months, channel, dry_run, confirm, say, done)
     return results
+
+
+def mark_scheduled(path: Path, month: str, when: str | None) -> None:
+    """The record's note of when the email is to be sent (None: not scheduled)."""
+    record = read_state(path).get(month)
+    if isinstance(record, dict):
+        entry = {key: value for key, value in record.items() if key != "scheduled_at"}
+        write_entry(path, month, {**entry, **({"scheduled_at": when} if when else {})})
 
 
 def provider_notes(settings: Settings) -> list[Problem]:

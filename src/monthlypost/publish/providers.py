@@ -13,6 +13,7 @@ tests/fake_mail.py answers as each provider does.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import re
 from collections.abc import Callable
@@ -71,6 +72,7 @@ class Remote:
     state: str  # DRAFT or SENT
     kept: dict[str, Any] = field(default_factory=dict)  # fields an update sends back exactly as they are
     shown: dict[str, str] = field(default_factory=dict)  # the sender and template, for the diff
+    scheduled: bool = False  # SENT, but scheduled, not gone: what --unschedule takes back
 
 
 class Provider:
@@ -120,6 +122,14 @@ class Provider:
     def planned(self, draft: Draft, remote: Remote) -> dict[str, str]:
         """What an update sets of the fields in ``Remote.shown``."""
         return {}
+
+    def schedule(self, draft_id: str, when: datetime.datetime, draft: Draft, remote: Remote) -> str:
+        """The draft scheduled to be sent at ``when`` (an instant); a note when the provider moves it."""
+        raise NotImplementedError
+
+    def unschedule(self, draft_id: str, draft: Draft, remote: Remote) -> None:
+        """A scheduled email taken back to a draft."""
+        raise NotImplementedError
 
     # --- shared ------------------------------------------------------------------------------------
 
@@ -239,7 +249,7 @@ class Kit(Provider):
         if template is not None:
             kept["email_template_id"] = int(template) if template.isdigit() else template
         shown = {"Sending address": str(broadcast.get("email_address") or "Kit's default")}
-        return Remote(DRAFT if draft else SENT, kept, shown)
+        return Remote(DRAFT if draft else SENT, kept, shown, scheduled=said == "scheduled")
 
     def planned(self, draft: Draft, remote: Remote) -> dict[str, str]:
         return {"Sending address": draft.from_address} if draft.from_chosen else dict(remote.shown)
@@ -249,6 +259,20 @@ class Kit(Provider):
         if draft.from_chosen:
             body["email_address"] = draft.from_address
         self.client.request("PUT", f"/v4/broadcasts/{draft_id}", body, self._explain(draft), doing="updating the draft")
+
+    def schedule(self, draft_id: str, when: datetime.datetime, draft: Draft, remote: Remote) -> str:
+        self._put(draft_id, draft, remote, utc_text(when), "scheduling the email")
+        return ""
+
+    def unschedule(self, draft_id: str, draft: Draft, remote: Remote) -> None:
+        self._put(draft_id, draft, remote, None, "unscheduling the email")
+
+    def _put(self, draft_id: str, draft: Draft, remote: Remote, send_at: str | None, doing: str) -> None:
+        """A PUT replaces the broadcast's fields: every one is sent, send_at set (or null: a draft again)."""
+        body = {**remote.kept, **self._content(draft), "send_at": send_at}
+        if draft.from_chosen:
+            body["email_address"] = draft.from_address
+        self.client.request("PUT", f"/v4/broadcasts/{draft_id}", body, self._explain(draft), doing=doing)
 
     def find(self, marker: dict[str, str]) -> list[str]:  # a broadcast's own name is its description
         found = self._named("/v4/broadcasts?per_page=500", "broadcasts", ("description",), marker, self._unsent)
@@ -315,8 +339,18 @@ class Buttondown(Provider):
         status, data = self.client.request("GET", f"/v1/emails/{draft_id}", missing=True, doing="reading the draft")
         if status == 404:
             return None
-        state = DRAFT if self._read(data, "status") == "draft" else SENT
-        return Remote(state, shown={"Template": str(dig(data, "template") or "the newsletter's default")})
+        said = self._read(data, "status")
+        state = DRAFT if said == "draft" else SENT
+        shown = {"Template": str(dig(data, "template") or "the newsletter's default")}
+        return Remote(state, shown=shown, scheduled=said == "scheduled")
+
+    def schedule(self, draft_id: str, when: datetime.datetime, draft: Draft, remote: Remote) -> str:
+        body = {"status": "scheduled", "publish_date": utc_text(when)}
+        self.client.request("PATCH", f"/v1/emails/{draft_id}", body, doing="scheduling the email")
+        return ""
+
+    def unschedule(self, draft_id: str, draft: Draft, remote: Remote) -> None:
+        self.client.request("PATCH", f"/v1/emails/{draft_id}", {"status": "draft"}, doing="unscheduling the email")
 
     def planned(self, draft: Draft, remote: Remote) -> dict[str, str]:
         return {"Template": str(draft.template)}
@@ -409,9 +443,40 @@ class Mailchimp(Provider):
         status, data = self.client.request("GET", f"/3.0/campaigns/{draft_id}", missing=True, doing="reading the draft")
         if status == 404:
             return None
-        state = DRAFT if self._read(data, "status") == "save" else SENT
+        said = self._read(data, "status")
+        state = DRAFT if said == "save" else SENT
         shown = {"From": sender(dig(data, "settings", "from_name"), dig(data, "settings", "reply_to"))}
-        return Remote(state, shown=shown)
+        return Remote(state, shown=shown, scheduled=said == "schedule")
+
+    def schedule(self, draft_id: str, when: datetime.datetime, draft: Draft, remote: Remote) -> str:
+        """After Mailchimp's send checklist, at the quarter-hour at or after ``when`` (the only times Mailchimp
+        schedules at)."""
+        _, checklist = self.client.request(
+            "GET", f"/3.0/campaigns/{draft_id}/send-checklist", doing="reading the campaign's send checklist"
+        )
+        if isinstance(checklist, dict) and checklist.get("is_ready") is False:
+            items = [
+                f"{dig(item, 'heading')}: {dig(item, 'details')}"
+                for item in checklist.get("items") or []
+                if dig(item, "type") == "error"
+            ]
+            raise ProviderError(
+                "Mailchimp's send checklist says the campaign is not ready: "
+                + ("; ".join(str(i) for i in items) or "see the campaign in Mailchimp")
+            )
+        at = quarter_hour(when)
+        body = {"schedule_time": at.astimezone(datetime.UTC).isoformat()}
+        self.client.request(
+            "POST", f"/3.0/campaigns/{draft_id}/actions/schedule", body, self._explain, doing="scheduling the email"
+        )
+        if at == when:
+            return ""
+        return f"Mailchimp schedules on the quarter-hour only, so it goes at {at:%H:%M}, not {when:%H:%M}"
+
+    def unschedule(self, draft_id: str, draft: Draft, remote: Remote) -> None:
+        self.client.request(
+            "POST", f"/3.0/campaigns/{draft_id}/actions/unschedule", None, doing="unscheduling the email"
+        )
 
     def planned(self, draft: Draft, remote: Remote) -> dict[str, str]:
         return {"From": sender(draft.from_name, draft.from_address)}
@@ -441,6 +506,11 @@ class Mailchimp(Provider):
 
     def _explain(self, status: int, data: Any) -> str | None:
         said = provider_message(data)
+        if status == 403 and re.search(r"paid|plan|upgrade", said, re.I):
+            return (
+                f"Mailchimp schedules campaigns only on a paid plan (“{said}”); schedule it by hand when you can, "
+                "or send it from Mailchimp at the time monthlypost shows"
+            )
         if status == 400 and "list" in said.lower():
             return f"Mailchimp refused the audience in [email] list (“{said}”); check {self.audience}"
         return None
@@ -492,9 +562,20 @@ class Brevo(Provider):
         )
         if status == 404:
             return None
-        state = DRAFT if self._read(data, "status") == "draft" else SENT
+        said = self._read(data, "status")
+        state = DRAFT if said == "draft" else SENT
         shown = with_reply_to(sender(dig(data, "sender", "name"), dig(data, "sender", "email")), dig(data, "replyTo"))
-        return Remote(state, shown=shown)
+        return Remote(state, shown=shown, scheduled=said == "queued")
+
+    def schedule(self, draft_id: str, when: datetime.datetime, draft: Draft, remote: Remote) -> str:
+        body = {"scheduledAt": utc_text(when)}  # the campaign is then "queued"
+        self.client.request("PUT", f"/v3/emailCampaigns/{draft_id}", body, doing="scheduling the email")
+        return ""
+
+    def unschedule(self, draft_id: str, draft: Draft, remote: Remote) -> None:
+        self.client.request(
+            "PUT", f"/v3/emailCampaigns/{draft_id}/status", {"status": "draft"}, doing="unscheduling the email"
+        )
 
     def planned(self, draft: Draft, remote: Remote) -> dict[str, str]:
         return with_reply_to(sender(draft.from_name, draft.from_address), draft.reply_to)
@@ -572,11 +653,30 @@ class MailerLite(Provider):
         status, data = self.client.request("GET", f"/api/campaigns/{draft_id}", missing=True, doing="reading the draft")
         if status == 404:
             return None
-        state = DRAFT if self._read(data, "data", "status") == "draft" else SENT
+        said = self._read(data, "data", "status")
+        state = DRAFT if said == "draft" else SENT
         emails = dig(data, "data", "emails")
         first = emails[0] if isinstance(emails, list) and emails else {}
         shown = with_reply_to(sender(dig(first, "from_name"), dig(first, "from")), dig(first, "reply_to"))
-        return Remote(state, shown=shown)
+        return Remote(state, shown=shown, scheduled=said == "ready")
+
+    def schedule(self, draft_id: str, when: datetime.datetime, draft: Draft, remote: Remote) -> str:
+        """MailerLite takes the date, hours and minutes in one of its time zones, by its id."""
+        name = str(getattr(when.tzinfo, "key", "UTC"))
+        _, data = self.client.request("GET", "/api/timezones", doing="reading MailerLite's time zones")
+        found = [zone for zone in self._listed(data, "data") if dig(zone, "name") == name and valid_id(dig(zone, "id"))]
+        if not found:
+            raise ProviderError(f"MailerLite has no time zone named {name}; set [author] timezone to one it has")
+        zone = found[0]["id"]
+        schedule = {"date": f"{when:%Y-%m-%d}", "hours": f"{when:%H}", "minutes": f"{when:%M}", "timezone_id": zone}
+        body = {"delivery": "scheduled", "schedule": schedule}
+        self.client.request(
+            "POST", f"/api/campaigns/{draft_id}/schedule", body, self._explain(draft), doing="scheduling the email"
+        )
+        return ""
+
+    def unschedule(self, draft_id: str, draft: Draft, remote: Remote) -> None:
+        self.client.request("POST", f"/api/campaigns/{draft_id}/cancel", None, doing="unscheduling the email")
 
     def planned(self, draft: Draft, remote: Remote) -> dict[str, str]:
         return with_reply_to(sender(draft.from_name, draft.from_address), draft.reply_to)
@@ -629,3 +729,16 @@ PROVIDERS: dict[str, type[Provider]] = {
     "brevo": Brevo,
     "mailerlite": MailerLite,
 }
+
+
+def utc_text(when: datetime.datetime) -> str:
+    """An instant as most providers take it: UTC, ISO 8601, with its Z."""
+    return when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def quarter_hour(when: datetime.datetime) -> datetime.datetime:
+    """``when``, or the next quarter of an hour after it (Mailchimp schedules on :00, :15, :30 and :45 only)."""
+    exact = when.replace(second=0, microsecond=0)
+    if exact < when:
+        exact += datetime.timedelta(minutes=1)
+    return exact + datetime.timedelta(minutes=-exact.minute % 15)
