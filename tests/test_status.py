@@ -9,6 +9,7 @@ import pytest
 
 from .conftest import edit, run
 from .fake_ghost import KEY, FakeGhost
+from .fake_mail import KEYS, FakeMail
 from .fake_youtube import FakeGoogle
 from .test_blog_ghost import use
 from .test_youtube import SNIPPET, VIDEO, write_token
@@ -26,15 +27,20 @@ def services(example, tmp_path, monkeypatch):
     ghost = FakeGhost().start()
     use(example, ghost, monkeypatch)
     monkeypatch.setenv("MONTHLYPOST_BLOG_API_KEY", KEY)
+    mail = FakeMail("mailchimp").start()  # the example's provider
+    edit(example / "monthlypost.toml", "[youtube]", 'list = "abc123"\n\n[youtube]')
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_URL", mail.url)
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", KEYS["mailchimp"])
     edit(example / "campaigns/2024-04/topic.toml", "title =", "publish_at = 2099-07-15T09:00\ntitle =")
     edit(example / "monthlypost.toml", "[author]\n", '[author]\ntimezone = "Europe/London"\n')
-    yield youtube, ghost
+    yield youtube, ghost, mail
     youtube.stop()
     ghost.stop()
+    mail.stop()
 
 
 def test_a_month_scheduled_everywhere_is_in_step(example, services):
-    youtube, ghost = services
+    youtube, ghost, mail = services
     assert run("youtube", "push", "2024-04", "--schedule", "--yes").exit_code == 0
     assert run("blog", "push", "2024-04", "--schedule", "--yes").exit_code == 0
     recorded = run("status", "2024-04")
@@ -56,7 +62,7 @@ def test_a_month_scheduled_everywhere_is_in_step(example, services):
 
 
 def test_a_post_live_before_its_video_is_out_of_step(example, services):
-    youtube, ghost = services
+    youtube, ghost, mail = services
     assert run("blog", "push", "2024-04").exit_code == 0
     (post_id,) = ghost.posts
     ghost.edit_on_site(post_id, status="published")
@@ -68,7 +74,7 @@ def test_a_post_live_before_its_video_is_out_of_step(example, services):
 
 
 def test_a_scheduled_post_whose_moment_passed_is_out_of_step(example, services):
-    youtube, ghost = services
+    youtube, ghost, mail = services
     assert run("blog", "push", "2024-04", "--schedule", "--yes").exit_code == 0
     (post_id,) = ghost.posts
     ghost.posts[post_id]["published_at"] = "2024-04-15T08:00:00.000Z"  # the moment came, and nothing published it
@@ -79,7 +85,7 @@ def test_a_scheduled_post_whose_moment_passed_is_out_of_step(example, services):
 
 
 def test_a_channel_that_cannot_be_read_is_said_and_the_others_shown(example, services, monkeypatch):
-    youtube, ghost = services
+    youtube, ghost, mail = services
     assert run("blog", "push", "2024-04").exit_code == 0
     monkeypatch.delenv("MONTHLYPOST_BLOG_API_KEY")
     result = run("status", "2024-04", "--live")
@@ -101,54 +107,55 @@ def test_status_flags_use_the_clock():
 
 
 def test_schedule_plans_then_schedules_the_video_and_the_post(example, services):
-    youtube, ghost = services
+    youtube, ghost, mail = services
     result = run("schedule", "2024-04", "--yes")
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["channel", "what", "UTC", "Europe/London"]
-    assert lines[1].split() == [
-        "YouTube",
-        "the",
-        "video",
-        "goes",
-        "public",
-        "2099-07-15T08:00:00Z",
-        "2099-07-15",
-        "09:00",
-    ]
-    assert lines[2].split() == ["Ghost", "the", "post", "goes", "live", "2099-07-15T08:00:00Z", "2099-07-15", "09:00"]
-    assert "2099-07-15T08:10:00Z" in lines[3] and "monthlypost does not schedule emails yet" in lines[3]
+    lines = [line.split() for line in result.stdout.splitlines()]
+    at, email = ["2099-07-15T08:00:00Z", "2099-07-15", "09:00"], ["2099-07-15T08:10:00Z", "2099-07-15", "09:10"]
+    assert lines[0] == ["channel", "what", "UTC", "Europe/London"]
+    assert lines[1] == ["YouTube", "the", "video", "goes", "public", *at]
+    assert lines[2] == ["Ghost", "the", "post", "goes", "live", *at]
+    assert lines[3] == ["Mailchimp", "the", "email", "is", "sent", *email]
     assert youtube.status(VIDEO)["publishAt"] == "2099-07-15T08:00:00Z"
     (post,) = ghost.posts.values()
     assert post["status"] == "scheduled"
-    assert result.stdout.rstrip().endswith(
-        "scheduled: video, post; the email is not scheduled (do it in your mail provider)"
-    )
+    (_, campaign) = mail.only()
+    assert (campaign["status"], campaign["send_time"]) == ("schedule", "2099-07-15T08:15:00+00:00")
+    assert "Mailchimp schedules on the quarter-hour only, so it goes at 09:15, not 09:10" in result.stdout
+    assert result.stdout.rstrip().endswith("scheduled: video, post, email")
 
 
 def test_each_channels_outcome_is_its_own(example, services):
-    youtube, ghost = services
+    youtube, ghost, mail = services
     youtube.status(VIDEO)["privacyStatus"] = "public"  # out already: never made private
     result = run("schedule", "2024-04", "--yes")
     assert result.exit_code == 1
-    assert "scheduled: post; not scheduled: video" in result.stdout
+    assert "scheduled: post, email; not scheduled: video" in result.stdout
     (post,) = ghost.posts.values()
     assert post["status"] == "scheduled" and youtube.status(VIDEO)["privacyStatus"] == "public"
 
 
 def test_schedule_asks_first_and_without_a_terminal_sends_nothing(example, services):
-    youtube, ghost = services
+    youtube, ghost, mail = services
     result = run("schedule", "2024-04")
     assert result.exit_code == 1
     assert "no terminal to ask on, so nothing was sent" in result.stderr
-    assert youtube.seen("PUT") == [] and ghost.posts == {}
+    assert youtube.seen("PUT") == [] and ghost.posts == {} and mail.drafts == {}
 
 
 def test_unschedule_undoes_both(example, services):
-    youtube, ghost = services
+    youtube, ghost, mail = services
     assert run("schedule", "2024-04", "--yes").exit_code == 0
     result = run("schedule", "2024-04", "--unschedule", "--yes")
     assert result.exit_code == 0, result.output
     assert "publishAt" not in youtube.status(VIDEO)
     (post,) = ghost.posts.values()
-    assert post["status"] == "draft"
+    assert post["status"] == "draft" and mail.only()[1]["status"] == "save"
+
+
+def test_status_shows_the_emails_schedule_from_the_record(example, services):
+    youtube, ghost, mail = services
+    assert run("schedule", "2024-04", "--yes").exit_code == 0
+    result = run("status", "2024-04")
+    assert result.exit_code == 0, result.output
+    assert "scheduled 2099-07-15 09:10" in result.stdout.splitlines()[1]  # the moment asked for, in London

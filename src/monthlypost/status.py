@@ -29,6 +29,7 @@ class Row:
     email: str = NONE
     post: str = NONE
     video: str = NONE
+    email_at: datetime.datetime | None = None  # a scheduled email's moment
     post_at: datetime.datetime | None = None  # a scheduled post's moment
     video_at: datetime.datetime | None = None  # a scheduled video's moment
     flags: list[str] = field(default_factory=list)
@@ -71,6 +72,9 @@ def report(workspace: Workspace, months: list[str], live: bool, now: datetime.da
         row.build = built
         shown, email, _ = published.month(month)
         row.email = email or NONE
+        draft = published.drafts.get(month)
+        if isinstance(draft, dict) and draft.get("scheduled_at"):
+            row.email, row.email_at = "scheduled", _when(draft["scheduled_at"])
         post = published.posts.get(month)
         if isinstance(post, dict) and isinstance(post.get("status"), str):
             row.post = POST_WORDS.get(post["status"], post["status"])
@@ -175,8 +179,10 @@ def out_of_step(row: Row, now: datetime.datetime) -> list[str]:
             f"the post was to go live at {row.post_at.isoformat()} and is still scheduled (did the site's "
             "scheduler run? WordPress needs a visit, or WP-Cron, to publish it)"
         )
-    if row.email == "sent or scheduled" and row.video == "private":
+    if row.email in ("sent or scheduled", "scheduled") and row.video == "private":
         flags.append("the email went out (or is scheduled) while the video is private and not scheduled")
+    if row.email == "scheduled" and row.email_at and row.video_at and row.email_at < row.video_at:
+        flags.append("the email is scheduled before the video goes public")
     return flags
 
 
@@ -188,7 +194,14 @@ def table(rows: list[Row], zone: datetime.tzinfo) -> list[str]:
 
     body = [("month", "build", "email", "post", "video")]
     body += [
-        (row.month, row.build, row.email, cell(row.post, row.post_at), cell(row.video, row.video_at)) for row in rows
+        (
+            row.month,
+            row.build,
+            cell(row.email, row.email_at),
+            cell(row.post, row.post_at),
+            cell(row.video, row.video_at),
+        )
+        for row in rows
     ]
     widths = [max(len(line[i]) for line in body) for i in range(5)]
     return ["  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip() for line in body]

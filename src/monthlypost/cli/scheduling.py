@@ -16,11 +16,11 @@ from monthlypost.cli.blog import BLOG_LINES
 @click.pass_obj
 @one_at_a_time
 def schedule(state: State, month: str, unschedule: bool, dry_run: bool, yes: bool) -> None:
-    """Schedule MONTH's video and post for its publish_at, after one plan table.
+    """Schedule MONTH's video, post and email for its publish_at, after one plan table.
 
     The video goes public and the post live at the month's publish_at (in
-    [author] timezone); the email would follow [email] delay_minutes later,
-    but monthlypost does not schedule emails yet (the table says so). Each
+    [author] timezone), and the email follows [email] delay_minutes later
+    (through the provider's API: not with provider = "generic"). Each
     channel's outcome is its own: one that fails leaves the others as they
     are, and the summary says which are scheduled and which are not.
     """
@@ -43,16 +43,24 @@ def schedule(state: State, month: str, unschedule: bool, dry_run: bool, yes: boo
             err=True,
         )
         raise SystemExit(1)
+    from monthlypost.publish.providers import PROVIDERS
+
     zone = settings.author.timezone
     channels = [("video", "YouTube", when.video, "youtube")]
     if settings.blog.platform:
         channels.append(("post", settings.blog.platform.capitalize(), when.post, "blog"))
+    provider = PROVIDERS.get(settings.email.provider)
+    if provider is not None:
+        channels.append(("email", provider.name, when.email, "email"))
     rows = [("channel", "what", "UTC", zone)]
+    words = {"video": "goes public", "post": "goes live", "email": "is sent"}
     for what, service, at, _ in channels:
-        doing = "unscheduled" if unschedule else ("goes public" if what == "video" else "goes live")
-        rows.append((service, f"the {what} {doing}", utc(at), f"{at:%Y-%m-%d %H:%M}"))
-    email = "not scheduled: monthlypost does not schedule emails yet"
-    rows.append(("email", email, utc(when.email), f"{when.email:%Y-%m-%d %H:%M}"))
+        rows.append(
+            (service, f"the {what} {'unscheduled' if unschedule else words[what]}", utc(at), f"{at:%Y-%m-%d %H:%M}")
+        )
+    if provider is None:
+        email = f"not scheduled: {settings.email.provider} has no API monthlypost schedules through"
+        rows.append(("email", email, utc(when.email), f"{when.email:%Y-%m-%d %H:%M}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         click.echo(printable("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip()))
@@ -68,7 +76,9 @@ def schedule(state: State, month: str, unschedule: bool, dry_run: bool, yes: boo
     summary = f"{mode}d: {', '.join(done) or 'nothing'}"
     if left:
         summary += f"; not {mode}d: {', '.join(left)}"
-    click.echo(summary + ("; the email is not scheduled (do it in your mail provider)" if not unschedule else ""))
+    if provider is None and not unschedule:
+        summary += "; the email is not scheduled (do it in your mail provider)"
+    click.echo(summary)
     if left:
         raise SystemExit(1)
 
@@ -90,6 +100,15 @@ def _run(state: State, channel: str, month: str, mode: str, dry_run: bool) -> st
             except SystemExit:
                 return "failed"
             return "ok"
+        elif channel == "email":
+            from monthlypost.cli.email import EMAIL_LINES
+            from monthlypost.publish.mail import push as push_drafts
+            from monthlypost.publish.providers import PROVIDERS
+
+            name = PROVIDERS[state.workspace.settings.email.provider].name
+            done = result_printer(state, EMAIL_LINES, provider=name)
+            results = push_drafts(state.workspace, [month], dry_run, [], confirmer(True, mode), show_diff, done, mode)
+            failed = any(r.failed for r in results)
         else:
             from monthlypost.publish import blog as publishing
 
