@@ -526,3 +526,23 @@ def test_mailchimp_explains_its_plan_limit_and_its_checklist(example, monkeypatc
         assert fake.only()[1]["status"] == "save"
     finally:
         fake.stop()
+
+
+def test_scheduling_an_email_that_shows_youtubes_thumbnail_warns_it_may_show_none(example, monkeypatch):
+    from .conftest import no_blog
+
+    fake = started("brevo")
+    use(example, "brevo")
+    no_blog(example)
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_URL", fake.url)
+    monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", KEYS["brevo"])
+    scheduled_for(example, "2099-07-15T09:00")
+    try:
+        result = push("--schedule", "--yes")
+        assert result.exit_code == 0, result.output
+        assert "the email shows YouTube's thumbnail of the video, which YouTube serves for no private video" in (
+            result.stderr
+        )
+        assert "i.ytimg.com" in fake.only()[1]["htmlContent"]
+    finally:
+        fake.stop()

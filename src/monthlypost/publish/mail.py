@@ -241,6 +241,16 @@ class Newsletter(Channel):
         if late is not None:
             raise MonthlypostError.at(campaign.topic_path, f"publish_at: {late}")
         plan.data["schedule"] = moment.email
+        if self.settings.blog.url is None:  # the email shows YouTube's thumbnail, served for no private video
+            plan.problems.append(
+                Problem(
+                    None,
+                    f"{month}: the email shows YouTube's thumbnail of the video, which YouTube serves for no private "
+                    f"video: if the video is not public by {moment.email:%Y-%m-%d %H:%M}, readers see no picture. "
+                    "Set [blog] url, so the email carries its own (email.jpg, beside the post)",
+                    "warning",
+                )
+            )
         line = (
             f"{month}: then scheduled in {self.provider.name} for {utc(moment.email)} ({moment.email:%Y-%m-%d %H:%M})"
         )
