@@ -107,6 +107,12 @@ ARCHIVED = "archive: written in dist (index.html, feed.xml, feed.json, sitemap.x
 EXAMPLE_BLOG = 'url = "https://www.livepainfreeprocess.com/blog/{slug}/"\n'  # the example's [blog] url line
 
 
+def publish_at(root: Path, value: str, timezone: str = "Europe/London", month: str = "2024-04") -> None:
+    """The month's publish_at, in the author's time zone (set too)."""
+    edit(root / "campaigns" / month / "topic.toml", "title =", f"publish_at = {value}\ntitle =")
+    edit(root / "monthlypost.toml", "[author]\n", f'[author]\ntimezone = "{timezone}"\n')
+
+
 def no_blog(root: Path) -> None:
     """The example without its [blog] url: no post address, no archive."""
     edit(root / "monthlypost.toml", EXAMPLE_BLOG, "")

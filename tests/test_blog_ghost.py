@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from .conftest import REPO, add_blog, edit, run
+from .conftest import REPO, add_blog, edit, publish_at, run
 from .fake_ghost import KEY, FakeGhost
 
 POSTS = ".monthlypost/blog-posts.json"
@@ -226,13 +226,8 @@ def test_a_backup_nested_too_deeply_to_read_is_a_clean_error(ghost, example):
 # --- blog push --schedule -----------------------------------------------------------------------------
 
 
-def scheduled_for(root, value: str, timezone: str = "Europe/London") -> None:
-    edit(root / "campaigns/2024-04/topic.toml", "title =", f"publish_at = {value}\ntitle =")
-    edit(root / "monthlypost.toml", "[author]\n", f'[author]\ntimezone = "{timezone}"\n')
-
-
 def test_schedule_makes_the_new_post_scheduled_at_publish_at(ghost, example):
-    scheduled_for(example, "2099-07-15T09:00")
+    publish_at(example, "2099-07-15T09:00")
     result = push("2024-04", "--schedule", "--yes")
     assert result.exit_code == 0, result.output
     assert "the post will be scheduled: live at 2099-07-15T08:00:00Z" in result.stdout
@@ -250,7 +245,7 @@ def test_schedule_makes_the_new_post_scheduled_at_publish_at(ghost, example):
 
 
 def test_a_published_post_is_never_scheduled_or_taken_back(ghost, example):
-    scheduled_for(example, "2099-07-15T09:00")
+    publish_at(example, "2099-07-15T09:00")
     assert push("2024-04").exit_code == 0
     (post_id,) = ghost.posts
     ghost.edit_on_site(post_id, status="published")

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from .conftest import REPO, add_blog, edit, run
+from .conftest import REPO, add_blog, edit, publish_at, run
 from .wordpress import PASSWORD, USER
 
 SCRIPT = "campaigns/2024-04/script.md"
@@ -349,13 +349,8 @@ def test_a_password_quoted_back_in_an_error_is_never_shown(gateway, wordpress, e
 # --- blog push --schedule: WordPress's own future status ------------------------------------------------------
 
 
-def scheduled_for(root, value: str, timezone: str = "Europe/London") -> None:
-    edit(root / "campaigns/2024-04/topic.toml", "title =", f"publish_at = {value}\ntitle =")
-    edit(root / "monthlypost.toml", "[author]\n", f'[author]\ntimezone = "{timezone}"\n')
-
-
 def test_schedule_makes_the_post_future_at_publish_at_across_summer_time(site, example):
-    scheduled_for(example, "2099-07-15T09:00")
+    publish_at(example, "2099-07-15T09:00")
     result = push("2024-04", "--schedule", "--yes")
     assert result.exit_code == 0, result.output
     post = site.post(recorded(example)["id"])
@@ -372,7 +367,7 @@ def test_schedule_makes_the_post_future_at_publish_at_across_summer_time(site, e
 
 
 def test_a_moment_passed_makes_no_post_and_a_published_one_is_never_taken_back(site, example):
-    scheduled_for(example, "2020-07-15T09:00")  # WordPress would publish a post dated in the past at once
+    publish_at(example, "2020-07-15T09:00")  # WordPress would publish a post dated in the past at once
     result = push("2024-04", "--schedule", "--yes")
     assert result.exit_code == 1
     assert "publish_at: the post's moment, 2020-07-15T09:00:00+01:00, has passed" in result.stderr

@@ -12,7 +12,7 @@ import pytest
 
 from monthlypost.errors import MonthlypostError
 
-from .conftest import REPO, edit, run
+from .conftest import REPO, edit, publish_at, run
 from .fake_mail import KEYS, FakeMail
 
 PROVIDERS = ["kit", "buttondown", "mailchimp", "brevo", "mailerlite"]
@@ -456,11 +456,6 @@ def test_an_answer_of_an_odd_shape_is_never_a_traceback(mail, example, answer):
 # --- email push --schedule ------------------------------------------------------------------------------------
 
 
-def scheduled_for(root, value: str, timezone: str = "Europe/London") -> None:
-    edit(root / "campaigns/2024-04/topic.toml", "title =", f"publish_at = {value}\ntitle =")
-    edit(root / "monthlypost.toml", "[author]\n", f'[author]\ntimezone = "{timezone}"\n')
-
-
 # How each provider holds the moment it was given: 2099-07-15 09:07 in London (BST) plus 10 minutes
 SCHEDULED = {
     "kit": ("scheduled", lambda d: d["send_at"] == "2099-07-15T08:17:00Z"),
@@ -472,7 +467,7 @@ SCHEDULED = {
 
 
 def test_schedule_puts_the_email_after_the_moment_in_each_providers_own_format(mail, example):
-    scheduled_for(example, "2099-07-15T09:07")
+    publish_at(example, "2099-07-15T09:07")
     result = push("--schedule", "--yes")
     assert result.exit_code == 0, result.output
     assert "2024-04: then scheduled in" in result.stdout and "2099-07-15T08:17:00Z (2099-07-15 09:17)" in result.stdout
@@ -493,7 +488,7 @@ def test_schedule_puts_the_email_after_the_moment_in_each_providers_own_format(m
 
 
 def test_an_email_moment_passed_or_too_soon_is_never_scheduled(mail, example):
-    scheduled_for(example, "2020-07-15T09:00")
+    publish_at(example, "2020-07-15T09:00")
     result = push("--schedule", "--yes")
     assert result.exit_code == 1
     assert "publish_at: the email's moment, 2020-07-15T09:10:00+01:00, has passed" in result.stderr
@@ -502,7 +497,7 @@ def test_an_email_moment_passed_or_too_soon_is_never_scheduled(mail, example):
 
 
 def test_without_schedule_nothing_is_scheduled(mail, example):
-    scheduled_for(example, "2099-07-15T09:07")
+    publish_at(example, "2099-07-15T09:07")
     assert push("--yes").exit_code == 0
     assert all(d["status"] in ("draft", "save") for d in mail.drafts.values())
 
@@ -512,7 +507,7 @@ def test_mailchimp_explains_its_plan_limit_and_its_checklist(example, monkeypatc
     use(example, "mailchimp")
     monkeypatch.setenv("MONTHLYPOST_EMAIL_API_URL", fake.url)
     monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", KEYS["mailchimp"])
-    scheduled_for(example, "2099-07-15T09:00")
+    publish_at(example, "2099-07-15T09:00")
     try:
         fake.paid = False
         result = push("--schedule", "--yes")
@@ -536,7 +531,7 @@ def test_scheduling_an_email_that_shows_youtubes_thumbnail_warns_it_may_show_non
     no_blog(example)
     monkeypatch.setenv("MONTHLYPOST_EMAIL_API_URL", fake.url)
     monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", KEYS["brevo"])
-    scheduled_for(example, "2099-07-15T09:00")
+    publish_at(example, "2099-07-15T09:00")
     try:
         result = push("--schedule", "--yes")
         assert result.exit_code == 0, result.output

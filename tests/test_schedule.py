@@ -13,14 +13,9 @@ import pytest
 
 from monthlypost.moments import LEAST_AHEAD, ahead_problem, in_zone
 
-from .conftest import edit, run
+from .conftest import edit, publish_at, run
 
 TOPIC = "campaigns/2024-04/topic.toml"
-
-
-def with_publish_at(root, value: str, timezone: str = "Europe/London") -> None:
-    edit(root / TOPIC, "title =", f"publish_at = {value}\ntitle =")
-    edit(root / "monthlypost.toml", "[author]\n", f'[author]\ntimezone = "{timezone}"\n')
 
 
 def post_time(root) -> str:
@@ -43,7 +38,7 @@ def email_date(root) -> datetime.datetime:
     ],
 )
 def test_publish_at_is_the_posts_moment_and_the_email_follows_it(example, value, post):
-    with_publish_at(example, value)
+    publish_at(example, value)
     result = run("build", "2024-04")
     assert result.exit_code == 0, result.output
     assert post_time(example) == post
@@ -61,14 +56,14 @@ def test_publish_at_is_the_posts_moment_and_the_email_follows_it(example, value,
 
 
 def test_delay_minutes_sets_how_long_after_the_email_goes(example):
-    with_publish_at(example, "2024-04-15T09:00")
+    publish_at(example, "2024-04-15T09:00")
     edit(example / "monthlypost.toml", "[email]\n", "[email]\ndelay_minutes = 45\n")
     assert run("build", "2024-04").exit_code == 0
     assert email_date(example).isoformat() == "2024-04-15T09:45:00+01:00"
 
 
 def test_a_local_time_the_clocks_skip_is_an_error(example):
-    with_publish_at(example, "2024-03-31T01:30")
+    publish_at(example, "2024-03-31T01:30")
     result = run("build", "2024-04")
     assert result.exit_code == 1
     assert (
@@ -78,7 +73,7 @@ def test_a_local_time_the_clocks_skip_is_an_error(example):
 
 
 def test_a_local_time_that_happens_twice_is_the_first_with_a_warning(example):
-    with_publish_at(example, "2024-10-27T01:30")
+    publish_at(example, "2024-10-27T01:30")
     result = run("build", "2024-04")
     assert result.exit_code == 0, result.output
     assert "publish_at: 2024-10-27 01:30 happens twice in Europe/London" in result.stderr

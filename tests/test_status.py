@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from .conftest import edit, run
+from .conftest import edit, publish_at, run
 from .fake_ghost import KEY, FakeGhost
 from .fake_mail import KEYS, FakeMail
 from .fake_youtube import FakeGoogle
@@ -31,8 +31,7 @@ def services(example, tmp_path, monkeypatch):
     edit(example / "monthlypost.toml", "[youtube]", 'list = "abc123"\n\n[youtube]')
     monkeypatch.setenv("MONTHLYPOST_EMAIL_API_URL", mail.url)
     monkeypatch.setenv("MONTHLYPOST_EMAIL_API_KEY", KEYS["mailchimp"])
-    edit(example / "campaigns/2024-04/topic.toml", "title =", "publish_at = 2099-07-15T09:00\ntitle =")
-    edit(example / "monthlypost.toml", "[author]\n", '[author]\ntimezone = "Europe/London"\n')
+    publish_at(example, "2099-07-15T09:00")
     yield youtube, ghost, mail
     youtube.stop()
     ghost.stop()

@@ -18,7 +18,7 @@ import pytest
 import trustme
 
 from . import fake_youtube
-from .conftest import at_a_terminal, edit, run, snapshot
+from .conftest import at_a_terminal, edit, publish_at, run, snapshot
 from .fake_youtube import ACCESS_TOKEN, REFRESH_TOKEN, FakeGoogle
 
 VIDEO = "hipPain2404"
@@ -1188,11 +1188,6 @@ def test_a_thumbnail_address_off_youtubes_hosts_is_never_fetched(with_thumbnail,
 # --- push --schedule ------------------------------------------------------------------------------
 
 
-def scheduled_for(root: Path, value: str, timezone: str = "Europe/London") -> None:
-    edit(root / "campaigns/2024-04/topic.toml", "title =", f"publish_at = {value}\ntitle =")
-    edit(root / "monthlypost.toml", "[author]\n", f'[author]\ntimezone = "{timezone}"\n')
-
-
 def status_updates(api):
     return [r for r in api.seen("PUT") if r.query.get("part") == "status"]
 
@@ -1202,7 +1197,7 @@ def status_updates(api):
     [("2099-01-15T09:00", "2099-01-15T09:00:00Z"), ("2099-07-15T09:00", "2099-07-15T08:00:00Z")],  # GMT, BST
 )
 def test_schedule_sets_publish_at_on_the_private_video_and_sends_its_status_back_whole(example, api, local, utc):
-    scheduled_for(example, local)
+    publish_at(example, local)
     api.statuses[VIDEO] = {
         "uploadStatus": "processed",
         "privacyStatus": "private",
@@ -1234,7 +1229,7 @@ def test_schedule_sets_publish_at_on_the_private_video_and_sends_its_status_back
 
 
 def test_without_schedule_no_status_is_read_or_sent(example, api):
-    scheduled_for(example, "2099-04-15T09:00")
+    publish_at(example, "2099-04-15T09:00")
     assert run("youtube", "push", "2024-04", "--yes").exit_code == 0
     assert status_updates(api) == []
     assert all("status" not in r.query.get("part", "") for r in api.seen("GET"))
@@ -1242,7 +1237,7 @@ def test_without_schedule_no_status_is_read_or_sent(example, api):
 
 @pytest.mark.parametrize("privacy", ["public", "unlisted"])
 def test_a_public_or_unlisted_video_is_never_made_private(example, api, privacy):
-    scheduled_for(example, "2099-04-15T09:00")
+    publish_at(example, "2099-04-15T09:00")
     api.status(VIDEO)["privacyStatus"] = privacy
     result = run("youtube", "push", "2024-04", "--schedule", "--yes")
     assert result.exit_code == 1
@@ -1251,7 +1246,7 @@ def test_a_public_or_unlisted_video_is_never_made_private(example, api, privacy)
 
 
 def test_a_moment_passed_is_never_scheduled(example, api):
-    scheduled_for(example, "2020-04-15T09:00")  # YouTube would make the video public at once
+    publish_at(example, "2020-04-15T09:00")  # YouTube would make the video public at once
     result = run("youtube", "push", "2024-04", "--schedule", "--yes")
     assert result.exit_code == 1
     assert "publish_at: the video's moment, 2020-04-15T09:00:00+01:00, has passed" in result.stderr
@@ -1262,7 +1257,7 @@ def test_a_moment_under_fifteen_minutes_ahead_is_never_scheduled(example, api):
     from zoneinfo import ZoneInfo
 
     soon = datetime.datetime.now(ZoneInfo("Europe/London")) + datetime.timedelta(minutes=8)
-    scheduled_for(example, f"{soon:%Y-%m-%dT%H:%M}")
+    publish_at(example, f"{soon:%Y-%m-%dT%H:%M}")
     result = run("youtube", "push", "2024-04", "--schedule", "--yes")
     assert result.exit_code == 1
     assert "minutes ahead; a schedule needs at least 15" in result.stderr
@@ -1278,7 +1273,7 @@ def test_schedule_without_publish_at_says_how_to_set_one(example, api):
 
 
 def test_unschedule_takes_the_moment_off_and_the_video_stays_private(example, api):
-    scheduled_for(example, "2099-04-15T09:00")
+    publish_at(example, "2099-04-15T09:00")
     assert run("youtube", "push", "2024-04", "--schedule", "--yes").exit_code == 0
     result = run("youtube", "push", "2024-04", "--unschedule", "--yes")
     assert result.exit_code == 0, result.output

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from monthlypost.campaign import Campaign
     from monthlypost.config import Settings
     from monthlypost.errors import Problems
+    from monthlypost.workspace import Workspace
 
 MORNING = datetime.time(9, 0)
 LEAST_AHEAD = datetime.timedelta(minutes=15)  # a schedule nearer than this may fire before it is confirmed
@@ -99,3 +100,28 @@ def ahead_problem(when: datetime.datetime, now: datetime.datetime, what: str) ->
 def utc(when: datetime.datetime) -> str:
     """An instant as the services want it: UTC, RFC 3339, whole seconds, 'Z'."""
     return when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_schedule(workspace: Workspace, month: str, what: str) -> tuple[Moments, datetime.datetime]:
+    """The month's moments, and the one of ``what`` ("video", "post", "email"), checked to be one a schedule
+    can take: from a publish_at, and ahead of now by 15 minutes or more (else MonthlypostError, saying why)."""
+    from monthlypost.campaign import read_campaign
+    from monthlypost.errors import MonthlypostError, Problems
+
+    problems = Problems()
+    campaign = read_campaign(month, workspace.month_files(month), problems)
+    if campaign is None:  # it built a moment ago: changed since
+        raise MonthlypostError(problems.errors)
+    settings = workspace.settings
+    found = moments(settings, campaign)
+    if not found.scheduled:
+        raise MonthlypostError.at(
+            campaign.topic_path,
+            "--schedule: there is no publish_at to schedule; add one, like publish_at = 2024-04-15T09:00 "
+            f"(in {settings.author.timezone})",
+        )
+    when = getattr(found, what)
+    late = ahead_problem(when, datetime.datetime.now(datetime.UTC), f"the {what}")
+    if late is not None:
+        raise MonthlypostError.at(campaign.topic_path, f"publish_at: {late}")
+    return found, when

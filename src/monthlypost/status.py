@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from monthlypost.errors import MonthlypostError, Problem
+from monthlypost.publish import dig
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from monthlypost.workspace import Workspace
 
 NONE = "-"
@@ -118,14 +121,21 @@ def _live_videos(workspace: Workspace, rows: list[Row]) -> None:
         row.video = "scheduled" if video.privacy == "private" and row.video_at else video.privacy
 
 
-def _live_posts(workspace: Workspace, rows: list[Row]) -> None:
+def _recorded_ids(path: Path, rows: list[Row]) -> dict[str, str]:
+    """The ids a record (blog-posts.json, email-drafts.json) holds for the rows' months."""
     from monthlypost.paths import read_state
+
+    records = read_state(path)
+    found = {row.month: dig(records, row.month, "id") for row in rows}
+    return {month: str(found_id) for month, found_id in found.items() if found_id}
+
+
+def _live_posts(workspace: Workspace, rows: list[Row]) -> None:
     from monthlypost.publish.blog import connect
     from monthlypost.published import posts_path
 
-    records = read_state(posts_path(workspace.state))
-    held_ids = {row.month: records[row.month].get("id") for row in rows if isinstance(records.get(row.month), dict)}
-    if not any(held_ids.values()):
+    held_ids = _recorded_ids(posts_path(workspace.state), rows)
+    if not held_ids:
         return
     site = connect(workspace.settings)
     try:
@@ -145,13 +155,11 @@ def _live_posts(workspace: Workspace, rows: list[Row]) -> None:
 
 
 def _live_emails(workspace: Workspace, rows: list[Row]) -> None:
-    from monthlypost.paths import read_state
     from monthlypost.publish.mail import drafts_path, provider_for
     from monthlypost.publish.providers import SENT
 
-    records = read_state(drafts_path(workspace.state))
-    draft_ids = {row.month: records[row.month].get("id") for row in rows if isinstance(records.get(row.month), dict)}
-    if not any(draft_ids.values()):
+    draft_ids = _recorded_ids(drafts_path(workspace.state), rows)
+    if not draft_ids:
         return
     provider = provider_for(workspace.settings)
     try:

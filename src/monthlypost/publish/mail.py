@@ -217,29 +217,12 @@ class Newsletter(Channel):
     def _with_schedule(self, plan: Plan) -> Plan:
         """The plan, with the email scheduled at the month's publish_at and delay_minutes as well; checked
         first: the moment is ahead by 15 minutes or more, and never before the video's and the post's."""
-        import datetime
-
-        from monthlypost.campaign import read_campaign
-        from monthlypost.errors import Problems
-        from monthlypost.moments import ahead_problem, moments, utc
+        from monthlypost.moments import to_schedule, utc
 
         month = plan.month
-        problems = Problems()
-        campaign = read_campaign(month, self.workspace.month_files(month), problems)
-        if campaign is None:  # it built a moment ago: changed since
-            raise MonthlypostError(problems.errors)
-        moment = moments(self.settings, campaign)
-        if not moment.scheduled:
-            raise MonthlypostError.at(
-                campaign.topic_path,
-                "--schedule: there is no publish_at to schedule; add one, like publish_at = 2024-04-15T09:00 "
-                f"(in {self.settings.author.timezone})",
-            )
+        moment, _ = to_schedule(self.workspace, month, "email")
         if moment.email < moment.video:  # delay_minutes is 0 or more; an offset can never put it before
-            raise MonthlypostError.at(campaign.topic_path, "publish_at: the email would go before the video")
-        late = ahead_problem(moment.email, datetime.datetime.now(datetime.UTC), "the email")
-        if late is not None:
-            raise MonthlypostError.at(campaign.topic_path, f"publish_at: {late}")
+            raise MonthlypostError.at(None, f"{month}: publish_at: the email would go before the video")
         plan.data["schedule"] = moment.email
         if self.settings.blog.url is None:  # the email shows YouTube's thumbnail, served for no private video
             plan.problems.append(

@@ -314,9 +314,7 @@ class Blog(Channel):
     def _with_schedule(self, plan: Plan, post: Post, held: Held | None) -> Plan:
         """The plan, with the post scheduled at the month's publish_at (or back to a draft) as well; checked
         first: a post that is out already is never scheduled or taken back, and the moment is ahead."""
-        import datetime
-
-        from monthlypost.moments import ahead_problem, moments, utc
+        from monthlypost.moments import to_schedule, utc
 
         site, month = self.site, plan.month
         if held is not None and held.status in site.published:
@@ -325,19 +323,7 @@ class Blog(Channel):
                 f"{month}: the post is live on the site ({held.status}); monthlypost never takes a live post back "
                 "to a draft or a schedule",
             )
-        when: datetime.datetime | None = None
-        if self.schedule == "schedule":
-            moment = moments(self.settings, post.campaign)
-            if not moment.scheduled:
-                raise MonthlypostError.at(
-                    post.campaign.topic_path,
-                    "--schedule: there is no publish_at to schedule; add one, like publish_at = 2024-04-15T09:00 "
-                    f"(in {self.settings.author.timezone})",
-                )
-            late = ahead_problem(moment.post, datetime.datetime.now(datetime.UTC), "the post")
-            if late is not None:
-                raise MonthlypostError.at(post.campaign.topic_path, f"publish_at: {late}")
-            when = moment.post
+        when = to_schedule(self.workspace, month, "post")[1] if self.schedule == "schedule" else None
         status = site.scheduled if when else "draft"
         same_time = held is not None and when is not None and _same_instant(held.date, when)
         if held is not None and held.status == status and (when is None or same_time):

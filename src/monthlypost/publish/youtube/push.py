@@ -458,13 +458,7 @@ class Descriptions(Channel):
 
     def _moment(self, month: str, video: Video) -> tuple[str | None, str]:
         """When the video is to go public, in UTC as YouTube takes it and as the author reads it; checked
-        first: a moment ahead by 15 minutes or more, and a video still private (never made private here)."""
-        import datetime
-
-        from monthlypost.campaign import read_campaign
-        from monthlypost.errors import Problems
-        from monthlypost.moments import ahead_problem, moments, utc
-
+        first: a video still private (never made private here), and a moment ahead by 15 minutes or more."""
         if video.privacy != "private":
             shown = f"video {video.id} is {video.privacy or 'not private'}"
             if self.schedule == "unschedule":
@@ -476,22 +470,10 @@ class Descriptions(Channel):
             )
         if self.schedule == "unschedule":
             return None, ""
-        problems = Problems()
-        campaign = read_campaign(month, self.workspace.month_files(month), problems)
-        if campaign is None:  # it built a moment ago: changed since
-            raise YouTubeError(problems.errors)
-        settings = self.workspace.settings
-        when = moments(settings, campaign)
-        if not when.scheduled:
-            raise YouTubeError.at(
-                campaign.topic_path,
-                "--schedule: there is no publish_at to schedule; add one, like publish_at = 2024-04-15T09:00 "
-                f"(in {settings.author.timezone})",
-            )
-        late = ahead_problem(when.video, datetime.datetime.now(datetime.UTC), "the video")
-        if late is not None:
-            raise YouTubeError.at(campaign.topic_path, f"publish_at: {late}")
-        return utc(when.video), f"{when.video:%Y-%m-%d %H:%M} {settings.author.timezone}"
+        from monthlypost.moments import to_schedule, utc
+
+        _, when = to_schedule(self.workspace, month, "video")
+        return utc(when), f"{when:%Y-%m-%d %H:%M} {self.workspace.settings.author.timezone}"
 
     def _new_thumbnail(self, outcome: Outcome, video: Video) -> bytes | None:
         """The month's youtube-thumbnail.jpg, unless it is the one last set and the video still shows that."""
