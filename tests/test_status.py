@@ -99,7 +99,10 @@ def test_status_flags_use_the_clock():
     before = now - datetime.timedelta(minutes=1)
     assert out_of_step(Row("2024-04", post="live", video="scheduled", video_at=before), now) == []
     assert out_of_step(Row("2024-04", post="live", video="scheduled", video_at=now + datetime.timedelta(1)), now)
-    assert out_of_step(Row("2024-04", email="sent or scheduled", video="private"), now)
+    assert out_of_step(Row("2024-04", email="sent", video="private"), now)
+    assert out_of_step(Row("2024-04", email="sent", video="scheduled", video_at=now + datetime.timedelta(1)), now)
+    assert out_of_step(Row("2024-04", email="sent", video="public"), now) == []
+    assert out_of_step(Row("2024-04", email="scheduled", video="private"), now)
 
 
 # --- monthlypost schedule: every channel, after one plan table ------------------------------------------------
@@ -158,3 +161,13 @@ def test_status_shows_the_emails_schedule_from_the_record(example, services):
     result = run("status", "2024-04")
     assert result.exit_code == 0, result.output
     assert "scheduled 2099-07-15 09:10" in result.stdout.splitlines()[1]  # the moment asked for, in London
+
+
+def test_an_email_sent_before_its_video_is_public_is_out_of_step(example, services):
+    youtube, ghost, mail = services
+    assert run("email", "push", "2024-04", "--yes").exit_code == 0
+    mail.mark_sent(mail.only()[0])  # sent from Mailchimp by hand, the video still private
+    result = run("status", "2024-04", "--live")
+    assert result.exit_code == 1
+    assert "2024-04: out of step: the email went out, but the video is not public yet" in result.stderr
+    assert result.stdout.splitlines()[1].split()[2] == "sent"

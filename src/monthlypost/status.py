@@ -4,8 +4,9 @@ From the records in .monthlypost/ (what the last pushes saw), or, with
 ``live``, from the services themselves: one videos.list for up to 50
 videos, one read of each month's post and of each month's email draft.
 Out of step: a post live while its video is not public; a scheduled post
-whose moment passed (WP-Cron, say, did not run); an email sent or scheduled
-while its video is neither public nor scheduled.
+whose moment passed (WP-Cron, say, did not run); an email sent while its
+video is not public yet, or scheduled while its video is private and not
+scheduled, or before it.
 """
 
 from __future__ import annotations
@@ -170,8 +171,10 @@ def _live_emails(workspace: Workspace, rows: list[Row]) -> None:
             remote = provider.read(str(draft_id))
             if remote is None:
                 row.email = "deleted"
+            elif remote.scheduled:
+                row.email = "scheduled"
             elif remote.state == SENT:
-                row.email = "sent or scheduled"
+                row.email = "sent"
     finally:
         provider.client.close()
 
@@ -187,8 +190,10 @@ def out_of_step(row: Row, now: datetime.datetime) -> list[str]:
             f"the post was to go live at {row.post_at.isoformat()} and is still scheduled (did the site's "
             "scheduler run? WordPress needs a visit, or WP-Cron, to publish it)"
         )
-    if row.email in ("sent or scheduled", "scheduled") and row.video == "private":
-        flags.append("the email went out (or is scheduled) while the video is private and not scheduled")
+    if row.email == "sent" and row.video in ("private", "scheduled") and not video_out:
+        flags.append("the email went out, but the video is not public yet")
+    if row.email == "scheduled" and row.video == "private":
+        flags.append("the email is scheduled, but the video is private and not scheduled")
     if row.email == "scheduled" and row.email_at and row.video_at and row.email_at < row.video_at:
         flags.append("the email is scheduled before the video goes public")
     return flags
