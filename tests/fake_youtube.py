@@ -34,9 +34,9 @@ API reference documents, where monthlypost depends on it:
   when asked; videos.update with part=status replaces every mutable field
   of the part, so one left out goes back to its default (license youtube,
   embeddable and publicStatsViewable true, no publishAt, not made for
-  kids); publishAt is taken only for a private video (it is ignored for
-  another, as YouTube does) and one already passed publishes the video at
-  once.
+  kids); publishAt is taken only for a private video that was never public
+  (it is ignored for another, as YouTube does, and the answer shows none)
+  and one already passed publishes the video at once.
 """
 
 from __future__ import annotations
@@ -146,6 +146,7 @@ class FakeGoogle(Served):
     exhausted: bool = False  # quotaExceeded until the day ends
     images: dict[str, bytes] = field(default_factory=dict)  # id → the thumbnail image it shows
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → its status part
+    were_public: set[str] = field(default_factory=set)  # videos public once: never scheduled again
     custom_thumbnails: bool = True  # whether the channel may set them (a verified one)
 
     # --- control -------------------------------------------------------------
@@ -284,13 +285,15 @@ class FakeGoogle(Served):
         status.update({key: sent[key] for key in STATUS_MUTABLE if key in sent})  # the rest is read-only
         status.setdefault("privacyStatus", "private")
         at = status.get("publishAt")
-        if at and status["privacyStatus"] != "private":
-            del status["publishAt"]  # taken only for a private video
+        if at and (status["privacyStatus"] != "private" or video_id in self.were_public):
+            del status["publishAt"]  # taken only for a private video never public
         elif at:
             when = datetime.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
             if when <= datetime.datetime.now(datetime.UTC):  # a moment already passed: public at once
                 status["privacyStatus"] = "public"
                 del status["publishAt"]
+        if status["privacyStatus"] != "private":
+            self.were_public.add(video_id)
         if "selfDeclaredMadeForKids" in status:
             status["madeForKids"] = bool(status["selfDeclaredMadeForKids"])
         self.statuses[video_id] = status

@@ -108,3 +108,11 @@ def test_in_zone_tells_skipped_and_doubled_times():
     assert in_zone(datetime.datetime(2024, 3, 31, 1, 30), london)[1] == "skipped"
     assert in_zone(datetime.datetime(2024, 10, 27, 1, 30), london)[1] == "twice"
     assert in_zone(datetime.datetime(2024, 6, 1, 1, 30), london)[1] is None
+
+
+def test_the_email_never_goes_before_the_video_a_negative_delay_is_an_error(example):
+    publish_at(example, "2024-04-15T09:00")
+    edit(example / "monthlypost.toml", "[email]\n", "[email]\ndelay_minutes = -5\n")
+    result = run("build", "2024-04")
+    assert result.exit_code == 1
+    assert "delay_minutes" in result.stderr and "a number of minutes, 0 or more" in result.stderr

@@ -1280,3 +1280,12 @@ def test_unschedule_takes_the_moment_off_and_the_video_stays_private(example, ap
     assert "→ private, not scheduled: it stays private" in result.stdout
     assert "publishAt" not in status_updates(api)[-1].body["status"]
     assert api.status(VIDEO)["privacyStatus"] == "private" and "publishAt" not in api.status(VIDEO)
+
+
+def test_a_video_once_public_is_not_scheduled_and_says_so(example, api):
+    publish_at(example, "2099-04-15T09:00")
+    api.were_public.add(VIDEO)  # public once, private again: YouTube keeps no moment for it
+    result = run("youtube", "push", "2024-04", "--schedule", "--yes")
+    assert result.exit_code == 1
+    assert f"YouTube did not take the schedule for video {VIDEO}" in result.stderr
+    assert "publishAt" not in api.status(VIDEO) and api.status(VIDEO)["privacyStatus"] == "private"

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from monthlypost.config import Settings
 from monthlypost.errors import StopAll, YouTubeError
 from monthlypost.paths import parse_json
+from monthlypost.publish import dig
 from monthlypost.publish.youtube.auth import RELOGIN, credentials, token_path
 from monthlypost.publish.youtube.quota import READ_UNITS, THUMBNAIL_UNITS, UPDATE_UNITS, Ledger, used_up
 from monthlypost.video import DESCRIPTION_MAX_BYTES, TAGS_MAX, TITLE_MAX
@@ -253,7 +254,17 @@ class YouTube:
             status.pop("publishAt", None)
         else:
             status["publishAt"] = publish_at
-        self._call(self.service.videos().update(part="status", body={"id": video.id, "status": status}), video.id)
+        answer = self._call(
+            self.service.videos().update(part="status", body={"id": video.id, "status": status}), video.id
+        )
+        taken = dig(answer, "status", "publishAt")
+        if publish_at is not None and (not isinstance(taken, str) or taken.replace(".000Z", "Z") != publish_at):
+            # YouTube takes publishAt only for a private video never published: for another it keeps none
+            raise YouTubeError.at(
+                None,
+                f"YouTube did not take the schedule for video {video.id} (it stays private, with no moment): it "
+                "schedules only a video that was never public; publish it from YouTube Studio at the moment instead",
+            )
 
     def channel_title(self) -> str | None:
         """The logged-in channel's name (channels.list mine: 1 unit); None for an account without a channel."""
