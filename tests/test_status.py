@@ -42,21 +42,19 @@ def test_a_month_scheduled_everywhere_is_in_step(example, services):
     youtube, ghost, mail = services
     assert run("youtube", "push", "2024-04", "--schedule", "--yes").exit_code == 0
     assert run("blog", "push", "2024-04", "--schedule", "--yes").exit_code == 0
+    assert run("email", "push", "2024-04", "--schedule", "--yes").exit_code == 0
     recorded = run("status", "2024-04")
     assert recorded.exit_code == 0, recorded.output
+    # the records: the email's moment as asked (Mailchimp moved it to the quarter-hour), the post's status alone,
+    # the video's moment
     assert recorded.stdout.splitlines()[1].split() == [
-        "2024-04",
-        "built",
-        "-",
-        "scheduled",
-        "scheduled",
-        "2099-07-15",
-        "09:00",
+        *["2024-04", "built", "scheduled", "2099-07-15", "09:10", "scheduled", "scheduled", "2099-07-15", "09:00"]
     ]
     live = run("status", "2024-04", "--live")
     assert live.exit_code == 0, live.output
     line = live.stdout.splitlines()[1]
     assert line.count("scheduled 2099-07-15 09:00") == 2  # the post and the video, in the author's time
+    assert line.split()[2] == "scheduled"  # the email, as Mailchimp says
     assert "out of step" not in live.stderr
 
 
