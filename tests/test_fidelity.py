@@ -438,3 +438,47 @@ def test_the_email_with_its_own_picture_is_pixel_identical_to_the_js_compilers(b
         ours, theirs = shots
         assert ours.size == theirs.size, width
         assert ImageChops.difference(ours, theirs).getbbox() is None, width
+
+
+# --- No page wider than its screen (issue 23, 1) --------------------------------------------------------------
+
+LONG_LINK = (
+    "https://okaforphysio.example/a/very/long/path/that/keeps/going/and/going/without/any/break/at/all/"
+    "index.html?query=parameters-that-are-long-too"
+)
+
+
+@pytest.mark.parametrize("month", GOLDEN_MONTHS)
+def test_no_page_is_wider_than_the_screen_with_a_long_address_and_a_code_block(browser, month, tmp_path, monkeypatch):
+    """post.html at 320, 375 and 1280 px, the email at 375, the archive's index: long addresses and words wrap,
+    a code block scrolls inside itself; and axe still finds nothing to say about the post."""
+    workspace, name = GOLDEN_MONTHS[month]
+    root = tmp_path / "w"
+    root.mkdir()
+    shutil.copy(workspace / "monthlypost.toml", root / "monthlypost.toml")
+    shutil.copytree(workspace / "campaigns", root / "campaigns")
+    (script,) = root.glob(f"campaigns/{name}*/script.md")
+    text = script.read_text()
+    script.write_text(
+        f"Read {LONG_LINK} first, and a-word-that-never-ends-{'x' * 120}.\n\n"
+        "```\n" + "a line of code far longer than any phone is wide " * 4 + "\n```\n\n" + text
+    )
+    monkeypatch.chdir(root)
+    assert run("build", "--all").exit_code == 0
+    out = root / "dist" / name
+    pages = [(out / "post.html", (320, 375, 1280)), (out / "newsletter.html", (375,))]
+    if (root / "dist/index.html").exists():
+        pages.append((root / "dist/index.html", (320, 375, 1280)))
+    for page_path, widths in pages:
+        for width in widths:
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+            page.goto(page_path.as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (page_path.name, width)
+            if page_path.name == "post.html" and width == 375:
+                page.add_script_tag(content=tool(REPO / "node_modules/axe-core/axe.min.js").read_text())
+                found = page.evaluate(
+                    "async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v => v.id)"
+                )
+                assert found == []
+            page.close()

@@ -495,5 +495,7 @@ def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
         "contact": contact_links(settings),
         "links": other_links(settings),
         "youtube_footer": settings.youtube.footer,
-        "script_html": Markup(campaign.script.html()),
+        # a code block scrolls inside itself (post.html's style): it takes the keyboard's focus, so it can
+        # be scrolled without a mouse (the only <pre> is a code block's: the script's own HTML is text)
+        "script_html": Markup(campaign.script.html().replace("<pre>", '<pre tabindex="0">')),
     }
