@@ -24,6 +24,7 @@ def month_like(root: Path, name: str) -> Path:
     """A copy of the example month under ``name``, in campaigns/."""
     folder = root / "campaigns" / name
     shutil.copytree(root / "campaigns/2024-04", folder)
+    edit(folder / "topic.toml", 'title = "', f'title = "{name}: ')  # a title, and so a slug, of its own
     return folder
 
 

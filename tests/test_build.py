@@ -66,7 +66,8 @@ def test_building_twice_gives_the_same_bytes(example):
 
 
 def test_no_month_builds_the_newest(example):
-    write(example / "campaigns/2023-12-winter/topic.toml", (example / "campaigns/2024-04/topic.toml").read_text())
+    topic = (example / "campaigns/2024-04/topic.toml").read_text().replace('title = "', 'title = "Winter: ', 1)
+    write(example / "campaigns/2023-12-winter/topic.toml", topic)
     write(example / "campaigns/2023-12-winter/script.md", "Winter.\n")
     result = run("build")
     assert result.stdout == "2024-04: built dist/2024-04\n" + ARCHIVED
@@ -236,6 +237,7 @@ def test_a_build_waits_for_another_command_in_the_workspace_and_says_so(example)
 def test_two_builds_at_once_both_succeed(example):
     for month in range(1, 13):
         shutil.copytree(example / "campaigns/2024-04", example / f"campaigns/2023-{month:02}")
+        edit(example / f"campaigns/2023-{month:02}/topic.toml", 'title = "', f'title = "2023-{month:02}: ')
     first, second = monthlypost(example, "build", "--all"), monthlypost(example, "build", "--all")
     results = [(process.wait(timeout=120), *process.communicate()) for process in (first, second)]
     assert [status for status, _, _ in results] == [0, 0], results

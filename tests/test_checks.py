@@ -319,3 +319,31 @@ def test_a_noncharacter_xml_refuses_is_an_error_not_a_broken_feed_or_email(examp
     assert result.exit_code == 1
     assert "Error: campaigns/2024-04/topic.toml: title: contains a control character" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_two_months_with_one_slug_is_an_error_naming_the_other(example):
+    import shutil
+
+    shutil.copytree(example / "campaigns/2024-04", example / "campaigns/2024-05")
+    result = run("build", "--all")
+    assert result.exit_code == 1
+    assert (
+        "Error: campaigns/2024-05/topic.toml: slug: 'why-your-hip-pain-keeps-coming-back' is also the slug of "
+        "2024-04: two posts would share one address" in result.stderr
+    )
+    edit(example / "campaigns/2024-05/topic.toml", "title =", 'slug = "hip-pain-again"\ntitle =')
+    assert run("build", "--all").exit_code == 0
+
+
+def test_the_page_title_keeps_the_site_name_only_when_it_fits(example):
+    assert run("build", "2024-04").exit_code == 0
+    html = (example / "dist/2024-04/post.html").read_text()
+    assert "<title>Why Your Hip Pain Keeps Coming Back · Patrick Lerouge</title>" in html  # 54 characters
+    edit(
+        example / "campaigns/2024-04/topic.toml",
+        'title = "Why Your Hip Pain Keeps Coming Back"',
+        'title = "Why Your Hip Pain Keeps Coming Back, and the First Step"',
+    )
+    assert run("build", "2024-04").exit_code == 0
+    html = (example / "dist/2024-04/post.html").read_text()
+    assert "<title>Why Your Hip Pain Keeps Coming Back, and the First Step</title>" in html

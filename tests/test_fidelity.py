@@ -482,3 +482,18 @@ def test_no_page_is_wider_than_the_screen_with_a_long_address_and_a_code_block(b
                 )
                 assert found == []
             page.close()
+
+
+@pytest.mark.parametrize("name", ["post.html", "newsletter.html"])
+def test_a_phone_number_never_wraps_inside_itself(browser, example, name):
+    edit(example / SETTINGS, 'phone_vanity = "TRU 688 REST"', 'phone_vanity = "TRU 688 REST TRU 688 REST"')
+    assert run("build", "2024-04").exit_code == 0
+    page = browser.new_page(viewport={"width": 320, "height": 800})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    page.goto((example / OUT / name).as_uri())
+    numbers = "document.querySelectorAll('a[href^=\"tel:\"] span')"
+    lines = page.evaluate(f"[...{numbers}].map(n => [n.textContent, n.getClientRects().length])")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    page.close()
+    assert lines and all(text == "(878) 688-7378" and count == 1 for text, count in lines), lines
+    assert wide <= 320  # the words beside it wrap instead

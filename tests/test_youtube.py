@@ -306,6 +306,7 @@ def add_month(root: Path, month: str, video: str) -> None:
     folder = root / "campaigns" / month
     folder.mkdir()
     topic = (root / "campaigns/2024-04/topic.toml").read_text().replace("hipPain2404", video)
+    topic = topic.replace('title = "', f'title = "{month}: ', 1)  # a title, and so a slug, of its own
     (folder / "topic.toml").write_text(topic.replace("The back-burner", f"In {month}, the back-burner"))
     (folder / "script.md").write_text("A month's text.\n")
 

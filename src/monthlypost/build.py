@@ -75,6 +75,13 @@ def render_month(
     if campaign is None:
         return result
     moments(workspace.settings, campaign, problems)  # a publish_at the author's zone skips, or passes twice
+    others = [m for m in workspace.months() if m != month and (workspace.peek(m) or ("", ""))[1] == campaign.slug]
+    if others:
+        problems.error(
+            campaign.topic_path,
+            f"slug: '{campaign.slug}' is also the slug of {', '.join(others)}: two posts would share one address "
+            "(their canonical link, og:url and the post on your site); give one of them a slug of its own",
+        )
     if problems.errors:
         return result
     workspace.sources.used.clear()

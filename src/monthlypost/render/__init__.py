@@ -338,11 +338,21 @@ class Link(NamedTuple):
     label: str
     url: str
     written: str = ""  # how people read it, where that is not just the address
+    whole: str = ""  # a part of it a line never breaks inside (a phone number)
 
     @property
     def text(self) -> str:
         """As people read it: as written, else the address without its scheme."""
         return self.written or re.sub(r"^(https?://|mailto:|tel:)", "", self.url).rstrip("/")
+
+    @property
+    def html(self) -> Markup:
+        """The text for a page or an email: escaped, its ``whole`` part kept on one line."""
+        shown = Markup.escape(self.text)
+        if not self.whole:
+            return shown
+        kept = Markup('<span style="white-space: nowrap">{}</span>').format(self.whole)
+        return Markup(shown.replace(Markup.escape(self.whole), kept, 1))
 
     @property
     def is_web(self) -> bool:
@@ -374,7 +384,7 @@ def contact_links(settings: Settings) -> list[Link]:
     if author.phone:
         digits = re.sub(r"[^\d+]", "", author.phone)
         shown = f"{author.phone} ({author.phone_vanity})" if author.phone_vanity else author.phone
-        contact.append(Link("Phone", f"tel:{digits}", shown))
+        contact.append(Link("Phone", f"tel:{digits}", shown, author.phone))
     if author.email:
         contact.append(Link("Email", f"mailto:{author.email}"))
     if author.website:

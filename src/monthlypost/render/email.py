@@ -167,8 +167,8 @@ def email_context(
         "read_more_url": link(post_url) if blocks is not None and post_url else None,
         "cta_button": cta if cta and len(cta) <= CTA_BUTTON_MAX else None,
         "cta_lead": cta if cta and len(cta) > CTA_BUTTON_MAX else None,
-        "contact": [Link(c.label, link(c.url), c.text) for c in ctx["contact"]],
-        "links": [Link(c.label, link(c.url), c.text) for c in ctx["links"]],
+        "contact": [Link(c.label, link(c.url), c.text, c.whole) for c in ctx["contact"]],
+        "links": [Link(c.label, link(c.url), c.text, c.whole) for c in ctx["links"]],
     }
 
 
