@@ -75,7 +75,7 @@ def render_month(
     if campaign is None:
         return result
     moments(workspace.settings, campaign, problems)  # a publish_at the author's zone skips, or passes twice
-    others = [m for m in workspace.months() if m != month and (workspace.peek(m) or ("", ""))[1] == campaign.slug]
+    others = [m for m in _slugs(workspace).get(campaign.slug, []) if m != month]
     if others:
         problems.error(
             campaign.topic_path,
@@ -137,6 +137,20 @@ def _run_templates(
     else:
         return {**{name: text.encode("utf-8") for name, text in texts.items()}, "newsletter.eml": eml}, entry
     return None
+
+
+def _slugs(workspace: Workspace) -> dict[str, list[str]]:
+    """Every month by its slug, read once per run (each month is checked against the others)."""
+
+    def read() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for month in workspace.months():
+            peeked = workspace.peek(month)
+            if peeked is not None:
+                found.setdefault(peeked[1], []).append(month)
+        return found
+
+    return workspace.remembered(("slugs",), read)
 
 
 def image_key(workspace: Workspace, campaign: Campaign) -> str:
