@@ -103,6 +103,7 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+DEEP = b"[" * 100_000 + b"]" * 100_000  # JSON nested deeper than Python's parser can follow
 ARCHIVED = "archive: written in dist (index.html, feed.xml, feed.json, sitemap.xml)\n"  # build's line when it was
 EXAMPLE_BLOG = 'url = "https://www.livepainfreeprocess.com/blog/{slug}/"\n'  # the example's [blog] url line
 

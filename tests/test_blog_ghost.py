@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from .conftest import REPO, add_blog, edit, publish_at, run
+from .conftest import DEEP, REPO, add_blog, edit, publish_at, run
 from .fake_ghost import KEY, FakeGhost
 
 POSTS = ".monthlypost/blog-posts.json"
@@ -192,9 +192,6 @@ def test_list_shows_each_months_post(ghost, example):
     edit(example / "campaigns/2024-04/script.md", "again.", "once more.")
     assert run("build").exit_code == 0
     assert "post live, older" in run("list").stdout
-
-
-DEEP = b"[" * 100_000 + b"]" * 100_000  # JSON nested deeper than Python's parser can follow
 
 
 def test_a_record_nested_too_deeply_to_read_is_a_clean_error(ghost, example):

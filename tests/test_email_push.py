@@ -12,7 +12,7 @@ import pytest
 
 from monthlypost.errors import MonthlypostError
 
-from .conftest import REPO, edit, publish_at, run
+from .conftest import DEEP, REPO, edit, publish_at, run
 from .fake_mail import KEYS, FakeMail
 
 PROVIDERS = ["kit", "buttondown", "mailchimp", "brevo", "mailerlite"]
@@ -418,9 +418,6 @@ def test_a_hand_edited_draft_id_never_becomes_part_of_a_request(mail, example):
     ) in result.stderr
     assert mail.requests[before:] == []
     assert "Traceback" not in result.output
-
-
-DEEP = b"[" * 100_000 + b"]" * 100_000  # JSON nested deeper than Python's parser can follow
 
 
 def test_a_record_nested_too_deeply_to_read_is_a_clean_error(mail, example):

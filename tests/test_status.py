@@ -169,3 +169,12 @@ def test_an_email_sent_before_its_video_is_public_is_out_of_step(example, servic
     assert result.exit_code == 1
     assert "2024-04: out of step: the email went out, but the video is not public yet" in result.stderr
     assert result.stdout.splitlines()[1].split()[2] == "sent"
+
+
+def test_schedule_stops_at_a_publish_at_the_clocks_skip_before_showing_a_plan(example, services):
+    youtube, ghost, mail = services
+    edit(example / "campaigns/2024-04/topic.toml", "publish_at = 2099-07-15T09:00", "publish_at = 2099-03-29T01:30")
+    result = run("schedule", "2024-04", "--yes")
+    assert result.exit_code == 1
+    assert "publish_at: 2099-03-29 01:30 does not happen in Europe/London" in result.stderr
+    assert "channel" not in result.stdout and youtube.seen("PUT") == [] and ghost.posts == {}

@@ -18,7 +18,7 @@ import pytest
 import trustme
 
 from . import fake_youtube
-from .conftest import at_a_terminal, edit, publish_at, run, snapshot
+from .conftest import DEEP, at_a_terminal, edit, publish_at, run, snapshot
 from .fake_youtube import ACCESS_TOKEN, REFRESH_TOKEN, FakeGoogle
 
 VIDEO = "hipPain2404"
@@ -35,7 +35,6 @@ SNIPPET = {
     "thumbnails": {"default": {"url": "https://i.ytimg.com/vi/hipPain2404/default.jpg"}},
 }
 SECRETS = (ACCESS_TOKEN, REFRESH_TOKEN, "client-secret-SECRET")
-DEEP = b"[" * 100_000 + b"]" * 100_000  # JSON nested deeper than Python's parser can follow
 
 
 @pytest.fixture(scope="module")

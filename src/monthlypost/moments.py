@@ -115,13 +115,16 @@ def to_schedule(workspace: Workspace, month: str, what: str) -> tuple[Moments, d
     settings = workspace.settings
     found = moments(settings, campaign)
     if not found.scheduled:
-        raise MonthlypostError.at(
-            campaign.topic_path,
-            "--schedule: there is no publish_at to schedule; add one, like publish_at = 2024-04-15T09:00 "
-            f"(in {settings.author.timezone})",
-        )
+        raise MonthlypostError.at(campaign.topic_path, f"--schedule: {no_publish_at(settings)}")
     when = getattr(found, what)
     late = ahead_problem(when, datetime.datetime.now(datetime.UTC), f"the {what}")
     if late is not None:
         raise MonthlypostError.at(campaign.topic_path, f"publish_at: {late}")
     return found, when
+
+
+def no_publish_at(settings: Settings) -> str:
+    return (
+        "there is no publish_at to schedule; add one, like publish_at = 2024-04-15T09:00 "
+        f"(in {settings.author.timezone})"
+    )

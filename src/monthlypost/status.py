@@ -199,22 +199,14 @@ def out_of_step(row: Row, now: datetime.datetime) -> list[str]:
     return flags
 
 
-def table(rows: list[Row], zone: datetime.tzinfo) -> list[str]:
-    """The report as lines: a header and a row per month, columns aligned."""
+def table(rows: list[Row], zone: datetime.tzinfo) -> list[tuple[str, ...]]:
+    """The report as rows of cells, a heading first; a schedule's time in ``zone``."""
 
     def cell(word: str, at: datetime.datetime | None) -> str:
         return f"{word} {at.astimezone(zone):%Y-%m-%d %H:%M}" if at and word == "scheduled" else word
 
-    body = [("month", "build", "email", "post", "video")]
-    body += [
-        (
-            row.month,
-            row.build,
-            cell(row.email, row.email_at),
-            cell(row.post, row.post_at),
-            cell(row.video, row.video_at),
-        )
-        for row in rows
-    ]
-    widths = [max(len(line[i]) for line in body) for i in range(5)]
-    return ["  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip() for line in body]
+    body: list[tuple[str, ...]] = [("month", "build", "email", "post", "video")]
+    for row in rows:
+        channels = (cell(row.email, row.email_at), cell(row.post, row.post_at), cell(row.video, row.video_at))
+        body.append((row.month, row.build, *channels))
+    return body

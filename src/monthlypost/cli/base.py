@@ -273,6 +273,13 @@ def confirmer(yes: bool, action: str) -> Callable[[str, str], bool]:
     return confirm
 
 
+def echo_columns(rows: list[tuple[str, ...]]) -> None:
+    """Rows of cells as aligned columns, the first row the heading; shown printable."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo(printable("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()))
+
+
 def show_diff(diff: str) -> None:
     """A unified diff, coloured at a terminal (click leaves the colours out anywhere else); what YouTube
     holds is shown printable, escape characters and all."""

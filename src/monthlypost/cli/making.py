@@ -14,6 +14,7 @@ from monthlypost.cli.base import (
     as_path,
     cli,
     display_path,
+    echo_columns,
     months_arguments,
     one_at_a_time,
     plural,
@@ -113,8 +114,7 @@ def status(state: State, months: tuple[str, ...], every: bool, live: bool) -> No
     chosen = selected(state, months, every)
     found = standing.report(state.workspace, chosen, live)
     report(found.problems, state.reported)
-    for line in standing.table(found.rows, zone(state.workspace.settings)):
-        click.echo(printable(line))
+    echo_columns(standing.table(found.rows, zone(state.workspace.settings)))
     for row in found.rows:
         for flag in row.flags:
             click.echo(f"{row.month}: out of step: {flag}", err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from monthlypost.cli.base import MONTH, State, cli, confirmer, one_at_a_time, printable, report, result_printer
+from monthlypost.cli.base import MONTH, State, cli, confirmer, echo_columns, one_at_a_time, report, result_printer
 from monthlypost.cli.blog import BLOG_LINES
 
 
@@ -26,22 +26,17 @@ def schedule(state: State, month: str, unschedule: bool, dry_run: bool, yes: boo
     """
     from monthlypost.campaign import read_campaign
     from monthlypost.errors import Problems
-    from monthlypost.moments import moments, utc
+    from monthlypost.moments import moments, no_publish_at, utc
 
     workspace = state.workspace
     settings = workspace.settings
     problems = Problems()
     campaign = read_campaign(month, workspace.month_files(month), problems)
+    when = moments(settings, campaign, problems) if campaign is not None else None  # a time the clocks skip…
+    if when is not None and not when.scheduled and not unschedule:
+        problems.error(campaign.topic_path, no_publish_at(settings))
     report(problems, state.reported)
-    if campaign is None:
-        raise SystemExit(1)
-    when = moments(settings, campaign, problems)
-    if not when.scheduled and not unschedule:
-        click.echo(
-            f"Error: {campaign.topic_path}: there is no publish_at to schedule; add one, like "
-            f"publish_at = 2024-04-15T09:00 (in {settings.author.timezone})",
-            err=True,
-        )
+    if when is None or problems.errors:
         raise SystemExit(1)
     from monthlypost.publish.providers import PROVIDERS
 
@@ -61,9 +56,7 @@ def schedule(state: State, month: str, unschedule: bool, dry_run: bool, yes: boo
     if provider is None:
         email = f"not scheduled: {settings.email.provider} has no API monthlypost schedules through"
         rows.append(("email", email, utc(when.email), f"{when.email:%Y-%m-%d %H:%M}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        click.echo(printable("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip()))
+    echo_columns(rows)
     if not dry_run and not yes:
         confirmer(False, "schedule")(month, f"{'Unschedule' if unschedule else 'Schedule'} these for {month}?")
     mode = "unschedule" if unschedule else "schedule"

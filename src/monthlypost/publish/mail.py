@@ -220,9 +220,7 @@ class Newsletter(Channel):
         from monthlypost.moments import to_schedule, utc
 
         month = plan.month
-        moment, _ = to_schedule(self.workspace, month, "email")
-        if moment.email < moment.video:  # delay_minutes is 0 or more; an offset can never put it before
-            raise MonthlypostError.at(None, f"{month}: publish_at: the email would go before the video")
+        moment, _ = to_schedule(self.workspace, month, "email")  # delay_minutes is 0 or more: never before the video
         plan.data["schedule"] = moment.email
         if self.settings.blog.url is None:  # the email shows YouTube's thumbnail, served for no private video
             plan.problems.append(
