@@ -124,6 +124,21 @@ def test_a_second_push_sends_nothing(site, example):
     assert int(site.sql("SELECT COUNT(*) FROM wp_posts WHERE post_type = 'post'")) == 2  # ours, and Hello world
 
 
+def test_a_slug_in_arabic_lands_as_the_sites_own_and_a_second_push_sends_nothing(site, example):
+    edit(example / "campaigns/2024-04/topic.toml", "Why Your Hip Pain Keeps Coming Back", "لماذا يعود ألم الورك؟")
+    result = push("2024-04")
+    assert result.exit_code == 0, result.output
+    post = site.post(recorded(example)["id"])
+    assert (
+        post["slug"]
+        == "%d9%84%d9%85%d8%a7%d8%b0%d8%a7-%d9%8a%d8%b9%d9%88%d8%af-%d8%a3%d9%84%d9%85-%d8%a7%d9%84%d9%88%d8%b1%d9%83"
+    )
+    assert push("2024-04").stdout == "2024-04: unchanged, nothing sent\n"  # WordPress's %-encoded slug is ours
+    edit(example / SCRIPT, "Enjoy the video.", "Enjoy the video, says the script.")
+    shown = push("--dry-run").stdout
+    assert "+Enjoy the video, says the script." in shown and "Slug:" not in shown  # the slug is not a change
+
+
 def test_an_edit_to_the_script_updates_the_same_post_after_showing_it(site, example):
     assert push().exit_code == 0
     post_id = recorded(example)["id"]

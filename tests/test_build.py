@@ -337,6 +337,51 @@ def test_publish_date_and_slug_can_be_set(example):
     assert '<time datetime="2024-04-15">April 15, 2024</time>' in (example / OUT / "post.html").read_text()
 
 
+# Titles as authors around the world write them: a usual romanisation where the language has one (as a reader
+# would type the address), the letters themselves otherwise (as WordPress keeps them).
+TITLES = {
+    "Latin, German": ("Warum Hüftschmerzen größer werden", "warum-huftschmerzen-grosser-werden"),
+    "Latin, Turkish": ("Kalça ağrısı: ılık duş", "kalca-agrisi-ilik-dus"),
+    "Cyrillic": ("Почему болит бедро?", "pochemu-bolit-bedro"),
+    "Greek": ("Γιατί πονάει το ισχίο", "giati-ponaei-to-ischio"),
+    "Korean": ("고관절 통증이 다시 오는 이유", "gogwanjeol-tongjeungi-dasi-oneun-iyu"),
+    "Armenian": ("Ազդրի ցավ", "azdri-tsav"),
+    "Arabic": ("لماذا يعود ألم الورك؟", "لماذا-يعود-ألم-الورك"),
+    "Hebrew": ("למה כאב הירך חוזר", "למה-כאב-הירך-חוזר"),
+    "Japanese": ("股関節の痛みが戻る理由 3つ", "股関節の痛みが戻る理由-3つ"),
+    "Chinese": ("为什么髋关节疼痛会复发", "为什么髋关节疼痛会复发"),
+    "Devanagari": ("कूल्हे का दर्द क्यों लौटता है", "कूल्हे-का-दर्द-क्यों-लौटता-है"),
+    "Thai": ("ทำไมปวดสะโพก", "ทำไมปวดสะโพก"),
+}
+
+
+@pytest.mark.parametrize("title, slug", TITLES.values(), ids=TITLES.keys())
+def test_a_title_in_any_script_makes_a_readable_slug_of_its_own(title, slug):
+    from monthlypost.sources import is_slug, slugify
+
+    assert slugify(title) == slug and is_slug(slug)
+    assert slugify(title + " 2") == slug + "-2"  # the next month on the same subject has a slug of its own
+
+
+def test_a_slug_in_arabic_is_the_posts_address_percent_encoded_and_may_be_set_in_topic_toml(example):
+    topic = example / "campaigns/2024-04/topic.toml"
+    edit(topic, 'title = "Why Your Hip Pain Keeps Coming Back"', 'title = "لماذا يعود ألم الورك؟"')
+    assert run("build", "2024-04").exit_code == 0
+    url = "https://www.livepainfreeprocess.com/blog/%D9%84%D9%85%D8%A7%D8%B0%D8%A7-%D9%8A%D8%B9%D9%88%D8%AF-"
+    url += "%D8%A3%D9%84%D9%85-%D8%A7%D9%84%D9%88%D8%B1%D9%83/"
+    page = Page((example / OUT / "post.html").read_text())
+    assert page.meta("og:url") == [url] and ("link", {"rel": "canonical", "href": url}) in page.tags
+    assert 'slug: "لماذا-يعود-ألم-الورك"\n' in (example / OUT / "post.md").read_text()
+
+    edit(topic, "cta =", 'slug = "ألم-الورك"\ncta =')
+    assert run("build", "2024-04").exit_code == 0
+    assert 'slug: "ألم-الورك"\n' in (example / OUT / "post.md").read_text()
+    edit(topic, 'slug = "ألم-الورك"', 'slug = "ألم الورك"')
+    result = run("build", "2024-04")
+    assert result.exit_code == 1
+    assert "Error: campaigns/2024-04/topic.toml: slug: 'ألم الورك' is not a slug" in result.stderr
+
+
 def test_post_html_has_one_top_level_heading_even_when_the_script_has_its_own(example):
     edit(example / "campaigns/2024-04/script.md", "## So, Why", "# So, Why")
     assert run("build", "2024-04").exit_code == 0

@@ -5,19 +5,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monthlypost.errors import Problems
+from monthlypost.errors import Problems, quoted
 from monthlypost.image import ImageProblem, check_master, master_warnings, undrawable
 from monthlypost.markup import Script, too_costly
 from monthlypost.outputs import RESERVED
 from monthlypost.paths import BadReference, PathError, output_name
-from monthlypost.sources import SCRIPT_NAME, SLUG, TOPIC_NAME, MonthFiles, found_thumbnail, slugify
+from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles, found_thumbnail, is_slug, slugify
 from monthlypost.tables import (
     Warn,
     at_least,
     load_toml,
     not_empty,
     parse_toml,
-    pattern,
     read_table,
     rule,
     table,
@@ -59,6 +58,11 @@ def video_rule(link: str) -> Iterable[str]:
         yield Warn("still the placeholder; put this month's video link here")
 
 
+def slug_rule(slug: str) -> Iterable[str]:
+    if not is_slug(slug):
+        yield f"{quoted(slug)} is not a slug: lower-case words of letters and digits, joined by single hyphens"
+
+
 def optional_text(value: str) -> Iterable[str]:
     if not value.strip():
         yield "must not be empty; leave the key out to use the default"
@@ -88,9 +92,7 @@ class Topic:
     publish_date: datetime.date | None = None
     publish_at: datetime.datetime | None = None  # local in [author] timezone, or with its own offset
     cta: str | None = field(default=None, metadata=rule(lines="many"))
-    slug: str | None = field(
-        default=None, metadata=rule(pattern(SLUG, "made of lower-case letters, digits and single hyphens"))
-    )
+    slug: str | None = field(default=None, metadata=rule(slug_rule))
     excerpt: int | None = field(default=None, metadata=rule(at_least(1, "a number of paragraphs, 1 or more")))
     duration: str | None = field(default=None, metadata=rule(duration_problems))
     thumbnail: str | None = field(default=None, metadata=rule(not_empty))  # the creator's own, in the folder

@@ -205,8 +205,10 @@ class Blog:
     def post_url(self, slug: str, month: str) -> str | None:
         if self.url is None:
             return None
+        from urllib.parse import quote
+
         year, mm = month.split("-")
-        values = {"slug": slug, "year": year, "month": mm}
+        values = {"slug": quote(slug, safe="-"), "year": year, "month": mm}  # a slug in Arabic: %D9%84%D9…
         return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.url)
 
     @property

@@ -20,7 +20,6 @@ from monthlypost.paths import PathError, decode_text, inside, kind, read_bytes
 TOPIC_NAME = "topic.toml"
 SCRIPT_NAME = "script.md"
 THUMBNAILS = ("thumbnail.jpg", "thumbnail.jpeg", "thumbnail.png")  # a month's own image, looked for in this order
-SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def sha256(data: bytes) -> str:
@@ -98,10 +97,46 @@ class Templates:
 # --- A month at a glance: what telling it is up to date, and its neighbours' links, need ------------------
 
 
+# Scripts whose languages have one usual romanisation, written in Latin letters in a slug (as a reader types
+# the address); every other script's letters are kept as they are, as WordPress keeps them.
+ROMANISED = ("LATIN", "CYRILLIC", "GREEK", "HANGUL", "ARMENIAN", "GEORGIAN")
+_SEPARATORS = re.compile(r"-+")
+
+
 def slugify(text: str) -> str:
-    """'Why Your Hip Pain Keeps Coming Back' → 'why-your-hip-pain-keeps-coming-back'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", re.sub(r"['’]", "", ascii_text)).strip("-") or "post"
+    """A title's slug: lower-case letters and digits in words joined by hyphens.
+
+    'Why Your Hip Pain Keeps Coming Back' → 'why-your-hip-pain-keeps-coming-back'; 'Größe' → 'grosse',
+    'Почему болит бедро' → 'pochemu-bolit-bedro', 'لماذا يعود ألم الورك' → 'لماذا-يعود-ألم-الورك'.
+    """
+    text = unicodedata.normalize("NFC", text)
+    if not text.isascii():
+        text = "".join(map(_romanised, text))
+    text = re.sub(r"['’ʼ]", "", text)  # "don't" is one word, as is Armenian romanised with its apostrophes
+    words = (c if _in_word(c) else "-" for c in text.lower())
+    return _SEPARATORS.sub("-", "".join(words)).strip("-") or "post"
+
+
+def _romanised(c: str) -> str:
+    if c.isascii() or not unicodedata.name(c, "").startswith(ROMANISED):
+        return c
+    from anyascii import anyascii  # only a title in one of those scripts pays for its tables
+
+    return anyascii(c)
+
+
+def _in_word(c: str) -> bool:
+    return c.isascii() and c.isalnum() or not c.isascii() and unicodedata.category(c)[0] in "LMN"
+
+
+def is_slug(value: str) -> bool:
+    """A slug as :func:`slugify` makes them: words of lower-case letters and digits (of any script), hyphens
+    between them."""
+    return (
+        bool(value)
+        and value == unicodedata.normalize("NFC", value)
+        and all(part and all(_in_word(c) and c == c.lower() for c in part) for part in value.split("-"))
+    )
 
 
 def found_thumbnail(folder: Path) -> str | None:
@@ -122,4 +157,4 @@ def peek_topic(folder: Path) -> tuple[str, str] | None:
     title, slug = data.get("title"), data.get("slug")
     if not isinstance(title, str) or not title.strip() or list(text_rule(title)):
         return None
-    return title, slug if isinstance(slug, str) and SLUG.fullmatch(slug) else slugify(title)
+    return title, slug if isinstance(slug, str) and is_slug(slug) else slugify(title)

@@ -18,6 +18,7 @@ import json
 import re
 import time
 from typing import Any
+from urllib.parse import quote
 
 from monthlypost.publish.blog.site import BLOG_SETTINGS, KEY_VARIABLE, Held, Image, Media, Post, Site, Terms
 from monthlypost.publish.http import Client, ProviderError, provider_message
@@ -120,7 +121,9 @@ class Ghost(Site):
         )
 
     def slug_owners(self, slug: str) -> list[str]:
-        status, data = self._call("GET", f"/posts/slug/{slug}/", "looking for a post at the slug", missing=True)
+        status, data = self._call(
+            "GET", f"/posts/slug/{quote(slug, safe='-')}/", "looking for a post at the slug", missing=True
+        )
         return [] if status == 404 else [self._one(data, "posts").id]
 
     def upload(self, image: Image) -> Media:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import html
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from monthlypost.publish.blog.site import PASSWORD_VARIABLE, USER_VARIABLE, Held, Image, Media, Post, Site, Terms
 from monthlypost.publish.http import Client, ProviderError, provider_message
@@ -158,7 +158,7 @@ class WordPress(Site):
             title=raw("title"),
             content=raw("content"),
             excerpt=raw("excerpt"),
-            slug=str(data.get("slug", "")),
+            slug=unquote(str(data.get("slug", ""))),  # WordPress keeps a slug in Arabic as %d9%84%d9…
             date=str(data.get("date_gmt", "")),
             live=status in LIVE,
             gone=status == "trash",
