@@ -31,10 +31,9 @@ from monthlypost.errors import MonthlypostError, Problem
 from monthlypost.layout import CONFIG_NAME
 from monthlypost.outputs import EDITED, MANIFEST, NOT_OURS, alive, seal, sha256, unseal
 from monthlypost.paths import PathError, fail, kind, make_folders, read_bytes, write_atomically
+from monthlypost.words import long_date, words
 
 if TYPE_CHECKING:
-    import jinja2
-
     from monthlypost.build import Outcome
     from monthlypost.campaign import Campaign
     from monthlypost.workspace import Workspace
@@ -52,7 +51,7 @@ JSON_FEED = "https://jsonfeed.org/version/1.1"
 # --- A month's entry, made when the month is rendered --------------------------------------------
 
 
-def month_entry(env: jinja2.Environment, ctx: dict[str, Any], campaign: Campaign) -> dict[str, Any] | None:
+def month_entry(ctx: dict[str, Any], campaign: Campaign) -> dict[str, Any] | None:
     """The month as the archive lists it (None without [blog] url: it has no address to list)."""
     post_url, image, archive_url = ctx["post_url"], ctx["image"], ctx["archive"]["url"] if ctx["archive"] else None
     if post_url is None or image is None or archive_url is None:
@@ -66,7 +65,7 @@ def month_entry(env: jinja2.Environment, ctx: dict[str, Any], campaign: Campaign
         "summary": ctx["summary"],
         "url": post_url,
         "published": ctx["published"].isoformat(),
-        "date_text": env.filters["long_date"](ctx["date"]),
+        "date_text": long_date(ctx["date"], ctx["language"]),
         "image": image["share"],
         "image_width": image["width"],
         "image_height": image["height"],
@@ -96,13 +95,13 @@ def entry_content(ctx: dict[str, Any], campaign: Campaign) -> str:
         f'<p><a href="{watch}"><img src="{escape(image["share"])}" alt="{escape(image["alt"])}" '
         f'width="{image["width"]}" height="{image["height"]}"></a></p>',
         f"<p>{escape(ctx['summary'])}</p>",
-        "<h2>In this video</h2>",
+        f"<h2>{escape(ctx['t']['in_this_video'])}</h2>",
         "<ul>",
         *(f"<li>{escape(point)}</li>" for point in ctx["key_points"]),
         "</ul>",
     ]
     if ctx["chapters"]:
-        parts += ["<h2>Chapters</h2>", "<ul>"]
+        parts += [f"<h2>{escape(ctx['t']['chapters'])}</h2>", "<ul>"]
         for chapter in ctx["chapters"]:
             link = escape(f"{video['url']}&t={chapter.seconds}s")
             parts.append(f'<li><a href="{link}">{escape(chapter.timestamp)}</a> {escape(chapter.label)}</li>')
@@ -110,7 +109,7 @@ def entry_content(ctx: dict[str, Any], campaign: Campaign) -> str:
     parts.append(campaign.script.html(None, absolute).strip())
     if ctx["cta"]:
         parts.append(f"<p><strong>{escape(ctx['cta'])}</strong></p>")
-    parts.append(f'<p><a href="{watch}">Watch the video on YouTube</a></p>')
+    parts.append(f'<p><a href="{watch}">{escape(ctx["t"]["watch_on_youtube"])}</a></p>')
     return "\n".join(parts)
 
 
@@ -244,14 +243,14 @@ def render(workspace: Workspace, entries: list[dict[str, Any]]) -> dict[str, byt
         "feed_url": urljoin(base, "feed.xml"),
         "json_feed_url": urljoin(base, "feed.json"),
         "title": author.name,
-        "description": f"A video a month from {author.name}, with its post.",
+        "description": (t := words(author.language, settings.labels))["archive_description"](author.name),
         "language": author.language,
         "locale": og_locale(author.language),
         "accent_color": settings.email.accent_color,
         "author": {"name": author.name, "url": author.website},
         "updated": max((entry["published"] for entry in entries), key=datetime.datetime.fromisoformat),
     }
-    values = {"site": site, "entries": entries, "version": __version__}
+    values = {"site": site, "entries": entries, "version": __version__, "t": t}
     env = workspace.jinja
     try:
         with render_budget():

@@ -127,7 +127,7 @@ def _run_templates(
             texts = render_blog(env, ctx, campaign)
             texts["youtube.txt"] = render_description(env, ctx, campaign, settings, problems)
             newsletter = render_email(env, ctx, campaign, settings, problems)
-            entry = month_entry(env, ctx, campaign)
+            entry = month_entry(ctx, campaign)
         if newsletter is None:
             return None
         texts.update(newsletter)

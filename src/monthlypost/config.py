@@ -27,6 +27,7 @@ from monthlypost.tables import (
     text_rule,
 )
 from monthlypost.video import hashtag_problems
+from monthlypost.words import SHIPPED, Labels, missing
 
 
 class MergeTags(NamedTuple):
@@ -285,6 +286,7 @@ class Settings:
     email: Email = field(default_factory=Email)
     youtube: YouTube = field(default_factory=YouTube)
     smtp: Smtp | None = None
+    labels: Labels = field(default_factory=Labels)
 
     @property
     def path(self) -> Path:
@@ -332,6 +334,7 @@ SECTIONS: dict[str, type] = {
     "email": Email,
     "youtube": YouTube,
     "smtp": Smtp,
+    "labels": Labels,
 }
 
 
@@ -364,7 +367,15 @@ def read_settings(root: Path, source: bytes, problems: Problems) -> Settings | N
         check_template(parts["email"], path, problems)
     if problems.errors_since(start):
         return None
-    return Settings(root=root, **parts)
+    settings = Settings(root=root, **parts)
+    if left := missing(settings.author.language, settings.labels):
+        problems.warn(
+            path,
+            f"[author] language: monthlypost has no words of its own in '{settings.author.language}' (it has "
+            f"{', '.join(SHIPPED)}); {len(left)} of the outputs' fixed words stay English until [labels] sets "
+            f"them: {', '.join(left)}",
+        )
+    return settings
 
 
 def check_template(email: Email, path: Path, problems: Problems) -> None:

@@ -38,6 +38,7 @@ from monthlypost.markup import escape_markdown, fill, markdown_url
 from monthlypost.paths import without_controls
 from monthlypost.sources import Templates
 from monthlypost.video import embed_url, hashtag_name, once, thumbnail_url, watch_url
+from monthlypost.words import long_date, words
 
 
 class Loader(jinja2.BaseLoader):
@@ -299,7 +300,7 @@ def environment(sources: Templates, cache: jinja2.BytecodeCache | None = None) -
     env.filters["md"] = escape_markdown
     env.filters["md_url"] = markdown_url
     env.filters["wrap"] = fill
-    env.filters["long_date"] = lambda d: f"{d:%B} {d.day}, {d.year}"
+    env.filters["long_date"] = jinja2.pass_context(lambda ctx, d: long_date(d, ctx.get("language", "en")))
     env.filters = {name: _bounded(f, name) for name, f in env.filters.items()}
     return env
 
@@ -380,15 +381,16 @@ def link_label(key: str) -> str:
 def contact_links(settings: Settings) -> list[Link]:
     """How to reach the author: phone, email, website, in that order."""
     author = settings.author
+    t = words(author.language, settings.labels)
     contact = []
     if author.phone:
         digits = re.sub(r"[^\d+]", "", author.phone)
         shown = f"{author.phone} ({author.phone_vanity})" if author.phone_vanity else author.phone
-        contact.append(Link("Phone", f"tel:{digits}", shown, author.phone))
+        contact.append(Link(t["phone"], f"tel:{digits}", shown, author.phone))
     if author.email:
-        contact.append(Link("Email", f"mailto:{author.email}"))
+        contact.append(Link(t["email"], f"mailto:{author.email}"))
     if author.website:
-        contact.append(Link("Website", author.website))
+        contact.append(Link(t["website"], author.website))
     return contact
 
 
@@ -476,6 +478,7 @@ def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
         "month": campaign.month,
         "language": settings.author.language,
         "locale": og_locale(settings.author.language),
+        "t": words(settings.author.language, settings.labels),  # the fixed words: {{ t.in_this_video }}
         "accent_color": accent,
         "accent_on_tint": readable_on(accent, TINT),  # links and timestamps on the tinted panels
         "tint_color": TINT,

@@ -62,9 +62,9 @@ def wordpress_content(settings: Settings, campaign: Campaign, image_url: ImageUr
         "responsive": True,
         "className": "wp-embed-aspect-16-9 wp-has-aspect-ratio",
     }
-    blocks = [wp_block("embed", embed, embed_attrs), *_wp_list("In this video", _points(ctx))]
+    blocks = [wp_block("embed", embed, embed_attrs), *_wp_list(ctx["t"]["in_this_video"], _points(ctx))]
     if ctx["chapters"]:
-        blocks += _wp_list("Chapters", _chapters(ctx))
+        blocks += _wp_list(ctx["t"]["chapters"], _chapters(ctx))
 
     def rewrite(kind: str, url: str) -> str:
         return image_url(url) if kind == "image" else url
@@ -93,12 +93,15 @@ def ghost_content(settings: Settings, campaign: Campaign, image_url: ImageUrl) -
         'frameborder="0" allow="accelerometer; autoplay; clipboard-write; encrypted-media; gyroscope; '
         'picture-in-picture; web-share" referrerpolicy="strict-origin-when-cross-origin" allowfullscreen></iframe>\n'
         "<!--kg-card-end: html-->",
-        f'<p><a href="{_e(video["url"])}">Watch on YouTube</a></p>',
-        "<h2>In this video</h2>",
+        f'<p><a href="{_e(video["url"])}">{_e(ctx["t"]["watch_on_youtube"])}</a></p>',
+        f"<h2>{_e(ctx['t']['in_this_video'])}</h2>",
         "<ul>" + "".join(f"<li>{point}</li>" for point in _points(ctx)) + "</ul>",
     ]
     if ctx["chapters"]:
-        parts += ["<h2>Chapters</h2>", "<ul>" + "".join(f"<li>{c}</li>" for c in _chapters(ctx)) + "</ul>"]
+        parts += [
+            f"<h2>{_e(ctx['t']['chapters'])}</h2>",
+            "<ul>" + "".join(f"<li>{c}</li>" for c in _chapters(ctx)) + "</ul>",
+        ]
     parts.append(campaign.script.html(rewrite=lambda kind, url: image_url(url) if kind == "image" else url).strip())
     if ctx["cta"]:
         parts.append(f"<p><strong>{_e(ctx['cta'])}</strong></p>")
