@@ -1,5 +1,6 @@
-"""Screenshots for the README: the example month's newsletter at desktop and phone widths, the preview, its
-share card as social sites crop it, and the archive's index page.
+"""Screenshots for the README: the example month's newsletter at desktop and phone widths and its post on a
+phone, the same for a month written in Arabic (right to left), the preview, the share card as social sites
+crop it, and the archive's index page.
 
 Run from the repository:  python docs/screenshots.py   (needs Chromium: Debian's `chromium` package;
 the preview's, share card's and index page's need Playwright too: pip install -e '.[test]')
@@ -21,7 +22,7 @@ from html import escape
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-WIDTHS = {"newsletter-desktop.png": 680, "newsletter-phone.png": 375}
+WIDTHS = {"desktop": 680, "phone": 375}
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -85,31 +86,61 @@ def main() -> None:
         shutil.copy(REPO / "monthlypost.toml", workspace)
         shutil.copytree(REPO / "campaigns", workspace / "campaigns")
         subprocess.run([sys.executable, "-m", "monthlypost", "build", "2024-04"], cwd=workspace, check=True)
-        html = (workspace / "dist/2024-04/newsletter.html").read_text()
-        picture = (workspace / "dist/2024-04/email.jpg").read_bytes()
-        html = re.sub(
-            r"https://[^\"]+/email\.jpg", "data:image/jpeg;base64," + base64.b64encode(picture).decode(), html
+        newsletter_shots(browser, workspace / "dist/2024-04", "newsletter")
+        arabic = workspace / "arabic"  # the same at the other end of the line: a month written right to left
+        shutil.copytree(REPO / "tests/workspaces/arabic", arabic)
+        subprocess.run([sys.executable, "-m", "monthlypost", "build", "2024-06"], cwd=arabic, check=True)
+        newsletter_shots(browser, arabic / "dist/2024-06", "newsletter-ar")
+        post_shots(
+            browser, {"post-phone.png": workspace / "dist/2024-04", "post-ar-phone.png": arabic / "dist/2024-06"}
         )
-        for name, width in WIDTHS.items():
-            height = page_height(browser, html, width, workspace)
-            page = workspace / f"shot-{width}.html"
-            page.write_text(framed(html, width, height))
-            target = REPO / "docs" / name
-            subprocess.run(
-                [
-                    browser,
-                    *CHROMIUM_FLAGS,
-                    f"--user-data-dir={workspace / 'profile'}",
-                    f"--window-size={width},{height}",
-                    f"--screenshot={target}",
-                    page.as_uri(),
-                ],
-                capture_output=True,
-                check=True,
-            )
-            print(f"wrote {target.relative_to(REPO)} ({width}×{height})")
         preview_shot(workspace, browser)
         index_shot(workspace, browser)
+
+
+def newsletter_shots(browser: str, month: Path, prefix: str) -> None:
+    """A month's newsletter.html at desktop and phone widths: PREFIX-desktop.png, PREFIX-phone.png."""
+    html = (month / "newsletter.html").read_text()
+    picture = (month / "email.jpg").read_bytes()
+    html = re.sub(r"https://[^\"]+/email\.jpg", "data:image/jpeg;base64," + base64.b64encode(picture).decode(), html)
+    workspace = month.parent.parent
+    for kind, width in WIDTHS.items():
+        height = page_height(browser, html, width, workspace)
+        page = workspace / f"shot-{width}.html"
+        page.write_text(framed(html, width, height))
+        target = REPO / "docs" / f"{prefix}-{kind}.png"
+        subprocess.run(
+            [
+                browser,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={workspace / 'profile'}",
+                f"--window-size={width},{height}",
+                f"--screenshot={target}",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            check=True,
+        )
+        print(f"wrote {target.relative_to(REPO)} ({width}×{height})")
+
+
+def post_shots(browser: str, months: dict[str, Path]) -> None:
+    """Each month's post.html on a phone, its first screenful and a half (the video's player, which needs
+    YouTube, shows as the black box it is before it loads)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        flags = [flag for flag in CHROMIUM_FLAGS if flag != "--headless"]
+        chrome = playwright.chromium.launch(executable_path=browser, args=flags)
+        for name, month in months.items():
+            page = chrome.new_page(viewport={"width": 375, "height": 1100})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+            page.goto((month / "post.html").as_uri())
+            target = REPO / "docs" / name
+            page.screenshot(path=str(target))
+            page.close()
+            print(f"wrote {target.relative_to(REPO)} (375×1100)")
+        chrome.close()
 
 
 def index_shot(workspace: Path, browser: str) -> None:

@@ -31,7 +31,11 @@ REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # The months whose outputs are kept in tests/golden/NAME/: the example month, and a month in
 # tests/workspaces/knee/ that uses every setting and construct that changes an output.
-GOLDEN_MONTHS = {"2024-04": (REPO, "2024-04"), "knee-2024-05": (REPO / "tests/workspaces/knee", "2024-05")}
+GOLDEN_MONTHS = {
+    "2024-04": (REPO, "2024-04"),
+    "knee-2024-05": (REPO / "tests/workspaces/knee", "2024-05"),
+    "arabic-2024-06": (REPO / "tests/workspaces/arabic", "2024-06"),  # right to left
+}
 
 
 def built_golden(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

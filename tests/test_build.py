@@ -280,7 +280,7 @@ def test_post_html_is_a_whole_page_with_its_metadata(example):
     text = (example / OUT / "post.html").read_text()
     page = Page(text)
     assert text.startswith("<!DOCTYPE html>")
-    assert ("html", {"lang": "en"}) in page.tags
+    assert ("html", {"lang": "en", "dir": "ltr"}) in page.tags
     assert "<title>Why Your Hip Pain Keeps Coming Back · Patrick Lerouge</title>" in text
     assert text.count("<h1>") == 1
     assert page.meta("description") == [

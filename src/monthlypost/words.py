@@ -213,6 +213,44 @@ def missing(language: str, own: Labels | None) -> list[str]:
     return [key for key in KEYS if own is None or getattr(own, key) is None]
 
 
+# Languages written right to left (CLDR's character order): Arabic, Hebrew, Persian, Urdu, Yiddish, Pashto,
+# Sindhi, Uyghur, Central Kurdish, Dhivehi.
+RIGHT_TO_LEFT = frozenset(["ar", "he", "iw", "fa", "ur", "yi", "ps", "sd", "ug", "ckb", "dv"])
+
+
+def writing_direction(language: str) -> str:
+    """'rtl' for a language written right to left ('ar', 'he-IL', 'fa'), else 'ltr'; a script subtag decides
+    where one is given ('pa-Arab' is rtl, 'az-Latn' ltr)."""
+    parts = language.lower().split("-")
+    script = next((p for p in parts[1:] if len(p) == 4), None)
+    if script:
+        return "rtl" if script in ("arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg") else "ltr"
+    return "rtl" if parts[0] in RIGHT_TO_LEFT else "ltr"
+
+
+def right_to_left_lines(text: str) -> str:
+    """A plain text written right to left, each line starting right to left: a plain-text reader takes a
+    line's direction from its first letter (Unicode's bidi algorithm, P2), so a line a wrap began with a
+    Latin word or a number ("YouTube…", "+971…", an address) would read left to right, aligned left. Such
+    a line starts with a RIGHT-TO-LEFT MARK, invisible."""
+    return "\n".join(RLM + line if line and _first_strong(line) != "R" else line for line in text.split("\n"))
+
+
+RLM = "\u200f"
+
+
+def _first_strong(line: str) -> str | None:
+    import unicodedata
+
+    for c in line:
+        kind = unicodedata.bidirectional(c)
+        if kind == "L":
+            return "L"
+        if kind in ("R", "AL"):
+            return "R"
+    return None
+
+
 _ENGLISH_MONTHS = "January February March April May June July August September October November December".split()  # noqa: SIM905
 
 

@@ -38,7 +38,7 @@ from monthlypost.markup import escape_markdown, fill, markdown_url
 from monthlypost.paths import without_controls
 from monthlypost.sources import Templates
 from monthlypost.video import embed_url, hashtag_name, once, thumbnail_url, watch_url
-from monthlypost.words import long_date, words
+from monthlypost.words import long_date, words, writing_direction
 
 
 class Loader(jinja2.BaseLoader):
@@ -479,6 +479,8 @@ def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
         "language": settings.author.language,
         "locale": og_locale(settings.author.language),
         "t": words(settings.author.language, settings.labels),  # the fixed words: {{ t.in_this_video }}
+        "direction": (direction := writing_direction(settings.author.language)),  # rtl for Arabic, Hebrew…
+        "start": "right" if direction == "rtl" else "left",  # where a line starts, for the email's old clients
         "accent_color": accent,
         "accent_on_tint": readable_on(accent, TINT),  # links and timestamps on the tinted panels
         "tint_color": TINT,

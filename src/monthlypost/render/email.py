@@ -25,6 +25,7 @@ from monthlypost.config import EMAIL_PROVIDERS, Settings, split_url
 from monthlypost.errors import MonthlypostError, Problems
 from monthlypost.moments import moments
 from monthlypost.render import Link, tidy
+from monthlypost.words import right_to_left_lines
 
 GMAIL_CLIP_BYTES = 102_000  # Gmail clips a message whose HTML is about this size or more
 SUBJECT_MAX = 60
@@ -241,7 +242,7 @@ def render_email(
     return {
         "newsletter.mjml": source,
         "newsletter.html": compiled,
-        "newsletter.txt": tidy(text),
+        "newsletter.txt": right_to_left_lines(tidy(text)) if mail["direction"] == "rtl" else tidy(text),
     }
 
 
