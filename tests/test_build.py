@@ -333,7 +333,7 @@ def test_publish_date_and_slug_can_be_set(example):
     edit(example / "campaigns/2024-04/topic.toml", "cta =", 'publish_date = 2024-04-15\nslug = "hip-pain"\ncta =')
     run("build")
     post_md = (example / OUT / "post.md").read_text()
-    assert "date: 2024-04-15\n" in post_md and 'slug: "hip-pain"\n' in post_md
+    assert "date: 2024-04-15T09:00:00+00:00\n" in post_md and 'slug: "hip-pain"\n' in post_md
     assert '<time datetime="2024-04-15">April 15, 2024</time>' in (example / OUT / "post.html").read_text()
 
 
@@ -404,7 +404,7 @@ def test_post_md_has_front_matter_and_the_markdown_body(example):
     run("build")
     meta, body = front_matter((example / OUT / "post.md").read_text())
     assert meta["title"] == 'Why "Your" Hip: Pain Keeps Coming Back'
-    assert meta["date"] == "2024-04-01"
+    assert meta["date"] == "2024-04-01T09:00:00+00:00"
     assert meta["description"].startswith("The back-burner reasons")
     assert meta["tags"][:2] == ["Patrick Lerouge", "livepainfreeprocess.com"]
     assert meta["video"] == "https://www.youtube.com/watch?v=hipPain2404"

@@ -4,9 +4,11 @@ import html
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from monthlypost.markup import Script, escape_markdown, markdown_url, parser
+from monthlypost.markup import Script, escape_alt, escape_markdown, markdown_url, parser
 
 from .conftest import REPO
 
@@ -153,3 +155,14 @@ def test_a_scripts_top_level_headings_move_one_level_down_with_the_rest():
     assert script.html() == "<h2>Top</h2>\n<h3>Sub</h3>\n<h6>Six</h6>\n<h2>Setext</h2>\n"
     assert script.markdown().split("\n\n") == ["## Top", "### Sub", "###### Six", "## Setext"]
     assert Script("## Sub\n").html() == "<h2>Sub</h2>\n"  # as written when there is no '#' heading
+
+
+@given(st.lists(st.sampled_from([*"ab [](){}%#!*_~`$|:<>&;\\/=-", "amp;", "#38;", "x.html"]), max_size=30).map("".join))
+def test_an_alt_text_reads_back_as_written_and_carries_no_template_syntax(text):
+    """escape_alt: GFM's strikethrough and tables on; the invisible spaces it adds aside, the alt is the text."""
+    gfm = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    escaped = escape_alt(text)
+    found = re.search(r'alt="([^"]*)"', gfm.render(f"[![{escaped}](x.png)](y)"))
+    assert found is not None, escaped
+    assert html.unescape(found[1]).replace("\u200b", "") == " ".join(text.split())
+    assert not re.search(r"\{[{%#]|#\}|\]:|\$\$", escaped), escaped  # as a generator reads it

@@ -381,7 +381,9 @@ class TextWriter:
 
 # Beyond CommonMark's own syntax: ~ (GFM's strikethrough), | (GFM's tables), $ (kramdown's math), and
 # {{, {% and {# (Liquid, Nunjucks, Hugo's shortcodes, which a site's generator would run before Markdown
-# and which see no backslash: every { is escaped, and a % or # after one) and kramdown's {: attributes.
+# and which see no backslash: every { is escaped, and a % or # after one), Nunjucks's #}, and kramdown's {:
+# attributes. Every escape is one kramdown has too (tests/test_generators.py builds post.md with Hugo, Jekyll
+# and Eleventy).
 _MD_ESCAPE = re.compile(r"([\\`*_\[\]<>{~|$])")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # an & that would start an entity (apart: a class alone is searched quicker)
 _MD_LINE_START = re.compile(r"(\s*(?:\d+(?=[.)]))?)([#+=.):-])")  # matched at the start of each line
@@ -402,11 +404,51 @@ def _line_start_escaped(line: str) -> str:
 
 def _escape_inline(text: str) -> str:
     escaped = _MD_ESCAPE.sub(r"\\\1", text)
-    if "&" in text:
-        escaped = _MD_ENTITY.sub(r"\\&", escaped)
-    if "{" in text:
-        escaped = escaped.replace("\\{%", "\\{\\%").replace("\\{#", "\\{\\#")
+    if "&" in text:  # as an entity: kramdown has no \& (it would show the backslash)
+        escaped = _MD_ENTITY.sub("&amp;", escaped)
+    if "{" in text or "#}" in text:
+        # kramdown has no \% either: the % after a { is an entity, which Liquid and Nunjucks do not read; and
+        # Nunjucks stops at a #} that closes no comment
+        escaped = escaped.replace("\\{%", "\\{&#37;").replace("\\{#", "\\{\\#").replace("#}", "#\\}")
     return escaped
+
+
+# Breaks what a generator or a Markdown reader would take as syntax in an image's alt text, invisibly.
+_ZWSP = "\u200b"
+_ALT_ADJACENT = re.compile(
+    r"(?<=[{])(?=[{%#:])|(?<=[#%])(?=})|(?<=\])(?=[:(])|(?<=!)(?=\[)|(?<=\$)(?=\$)|(?<=<)(?=[A-Za-z/!?])"
+)
+_ALT_ENTITY = re.compile(r"(?<=&)(?=#?\w+;)")
+_ALT_BACKSLASH = re.compile(r"(?<=\\)(?=[!-/:-@\[-`{-~]|$)")  # at the end, it would escape the closing ]
+
+
+def escape_alt(text: str) -> str:
+    """An image's alt text as Markdown that every generator shows as written, escaping only what would be
+    syntax there. Eleventy's markdown-it drops every escaped character and entity from alt text (its
+    renderInlineAsText skips them), and kramdown shows a backslash before ~ and % in it; so pairs that would
+    start a template tag, a link definition, HTML, an entity or math are kept apart by an invisible
+    ZERO WIDTH SPACE, brackets are left as they are when they pair up, and *, _, ` and ~ are escaped only
+    where two of them could make emphasis, code or strikethrough. What is still escaped (| for kramdown's
+    tables, such pairs, an unpaired bracket) markdown-it drops from the alt text: its own bug."""
+    text = " ".join(text.split())
+    text = _ALT_BACKSLASH.sub(_ZWSP, text)
+    text = _ALT_ENTITY.sub(_ZWSP, text)
+    text = _ALT_ADJACENT.sub(_ZWSP, text)
+    if not _brackets_pair(text):
+        text = text.replace("[", "\\[").replace("]", "\\]")
+    for char, escaped in (("*", "\\*"), ("_", "\\_"), ("`", "\\`"), ("~", "&#126;")):
+        if text.count(char) > 1:
+            text = text.replace(char, escaped)
+    return text.replace("|", "&#124;")
+
+
+def _brackets_pair(text: str) -> bool:
+    depth = 0
+    for c in text:
+        depth += (c == "[") - (c == "]")
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 class MarkdownWriter(TextWriter):
@@ -435,7 +477,7 @@ class MarkdownWriter(TextWriter):
         if kind == "link":
             return f"[{self.inline(node)}]({markdown_url(str(node.attrs['href']))}{_md_title(node)})"
         if kind == "image":
-            alt = _escape_inline(_plain(node))
+            alt = escape_alt(_plain(node))
             return f"![{alt}]({markdown_url(str(node.attrs['src']))}{_md_title(node)})"
         raise AssertionError(f"unexpected Markdown inline {kind}")
 

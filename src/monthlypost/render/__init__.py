@@ -34,7 +34,7 @@ from monthlypost.config import Settings
 from monthlypost.errors import Problem
 from monthlypost.image import EMAIL, SHARE
 from monthlypost.layout import DEFAULT_TEMPLATES
-from monthlypost.markup import escape_markdown, fill, markdown_url
+from monthlypost.markup import escape_alt, escape_markdown, fill, markdown_url
 from monthlypost.paths import without_controls
 from monthlypost.sources import Templates
 from monthlypost.video import embed_url, hashtag_name, once, thumbnail_url, watch_url
@@ -298,6 +298,7 @@ def environment(sources: Templates, cache: jinja2.BytecodeCache | None = None) -
     )
     env.filters["yaml"] = yaml_scalar
     env.filters["md"] = escape_markdown
+    env.filters["md_alt"] = escape_alt
     env.filters["md_url"] = markdown_url
     env.filters["wrap"] = fill
     env.filters["long_date"] = jinja2.pass_context(lambda ctx, d: long_date(d, ctx.get("language", "en")))
