@@ -49,7 +49,7 @@ CASES = {
     "script missing": (lambda r: (r / SCRIPT).unlink(), SCRIPT, "missing; write the month's text here"),
     "script empty": (lambda r: (r / SCRIPT).write_text("\n  \n"), SCRIPT, "empty"),
     "script not utf-8": (lambda r: (r / SCRIPT).write_bytes(b"caf\xe9\n"), SCRIPT, "not UTF-8 text (byte 3)"),
-    "toml syntax": (lambda r: edit(r / TOPIC, 'summary = "', 'summary = "\n'), TOPIC, "line 4, column"),
+    "toml syntax": (lambda r: edit(r / TOPIC, 'summary = "', 'summary = "\n'), TOPIC, "line 5, column"),
     "unknown key": (
         lambda r: edit(r / TOPIC, "cta =", "call_to_action = 'x'\ncta ="),
         TOPIC,

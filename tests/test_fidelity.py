@@ -273,7 +273,8 @@ def test_structured_data_for_the_post_and_its_video(example):
     ]
     assert post["mainEntityOfPage"] == {"@type": "WebPage", "@id": url}
     assert post["video"] == {"@id": video["@id"]} and video["@id"] == url + "#video"
-    assert video["uploadDate"] == "2024-04-01T09:00:00-07:00"
+    assert video["uploadDate"] == "2024-04-01"  # the example's video_date, not the post's moment
+    assert post["dateModified"] == post["datePublished"]  # never updated
     assert video["duration"] == "PT12M34S"
     assert [(c["startOffset"], c["endOffset"]) for c in video["hasPart"]] == [(0, 45), (45, 605), (605, 754)]
     page = Page((example / OUT / "post.html").read_text())
@@ -287,7 +288,7 @@ def test_without_a_blog_address_the_post_is_not_claimed_for_a_page(example):
     run("build", "2024-04")
     items = graph(example)
     assert "mainEntityOfPage" not in items["BlogPosting"]
-    assert items["VideoObject"]["uploadDate"] == "2024-04-01T09:00:00+00:00"
+    assert items["VideoObject"]["uploadDate"] == "2024-04-01"
     assert "duration" not in items["VideoObject"]
 
 

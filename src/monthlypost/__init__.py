@@ -1,3 +1,3 @@
 """monthlypost: one month's video, told three ways."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -65,6 +65,7 @@ def month_entry(ctx: dict[str, Any], campaign: Campaign) -> dict[str, Any] | Non
         "summary": ctx["summary"],
         "url": post_url,
         "published": ctx["published"].isoformat(),
+        "updated": (ctx["modified"] or ctx["published"]).isoformat(),
         "date_text": long_date(ctx["date"], ctx["language"]),
         "image": image["share"],
         "image_width": image["width"],
@@ -249,7 +250,7 @@ def render(workspace: Workspace, entries: list[dict[str, Any]]) -> dict[str, byt
         "direction": writing_direction(author.language),
         "accent_color": settings.email.accent_color,
         "author": {"name": author.name, "url": author.website},
-        "updated": max((entry["published"] for entry in entries), key=datetime.datetime.fromisoformat),
+        "updated": max((entry["updated"] for entry in entries), key=datetime.datetime.fromisoformat),
     }
     values = {"site": site, "entries": entries, "version": __version__, "t": t}
     env = workspace.jinja
@@ -283,6 +284,7 @@ def json_feed(site: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, 
                 "summary": entry["summary"],
                 "image": entry["image"],
                 "date_published": entry["published"],
+                "date_modified": entry["updated"],
                 "authors": authors,
                 "language": entry["language"],
                 **({"tags": entry["keywords"]} if entry["keywords"] else {}),

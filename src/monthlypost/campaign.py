@@ -91,6 +91,8 @@ class Topic:
     preheader: str | None = field(default=None, metadata=rule(optional_text))
     publish_date: datetime.date | None = None
     publish_at: datetime.datetime | None = None  # local in [author] timezone, or with its own offset
+    video_date: datetime.datetime | datetime.date | None = None  # when the video went public, if not at publish_at
+    updated: datetime.datetime | datetime.date | None = None  # when the post was last changed after publishing
     cta: str | None = field(default=None, metadata=rule(lines="many"))
     slug: str | None = field(default=None, metadata=rule(slug_rule))
     excerpt: int | None = field(default=None, metadata=rule(at_least(1, "a number of paragraphs, 1 or more")))
@@ -154,12 +156,7 @@ class Campaign:
 
     @property
     def publish_date(self) -> datetime.date:
-        if self.topic.publish_at:
-            return self.topic.publish_at.date()
-        if self.topic.publish_date:
-            return self.topic.publish_date
-        year, month = map(int, self.month.split("-"))
-        return datetime.date(year, month, 1)
+        return publish_day(self.month, self.topic)
 
 
 def read_campaign(month: str, files: MonthFiles, problems: Problems) -> Campaign | None:
@@ -179,10 +176,24 @@ def read_campaign(month: str, files: MonthFiles, problems: Problems) -> Campaign
             f"publish_date ({topic.publish_date}) is not the day of publish_at ({topic.publish_at.date()}); "
             "leave publish_date out: publish_at gives the post its date",
         )
+    if topic is not None and topic.updated and _day(topic.updated) < (day := publish_day(month, topic)):
+        problems.error(topic_path, f"updated: {topic.updated} is before the post is published ({day})")
     if topic is not None and topic.duration and topic.chapters:
         chapters = [parse_chapter(line) for line in topic.chapters]
         for finding in chapters_within(chapters, parse_duration(topic.duration)):
             problems.error(topic_path, f"chapters: {finding}")
+    elif topic is not None and topic.chapters:
+        problems.warn(
+            topic_path,
+            "duration: not set, so the last chapter has no end in the post's structured data (search engines' key "
+            'moments); set duration = "M:SS", the video\'s length',
+        )
+    if topic is not None and topic.video_date is None and topic.publish_at is None:
+        problems.warn(
+            topic_path,
+            "video_date: not set, so the post's structured data gives the post's date as the video's upload "
+            "date; set video_date = YYYY-MM-DD, the day the video went public on YouTube (or publish_at)",
+        )
     script = read_script(files, problems)
     images = check_references(script, files, problems) if script is not None else []
     thumbnail = read_thumbnail(topic, files, problems) if topic is not None else None
@@ -197,6 +208,18 @@ def read_campaign(month: str, files: MonthFiles, problems: Problems) -> Campaign
     if topic is None or script is None or problems.errors_since(start):
         return None
     return Campaign(month, files.folder, topic, script, images, files, thumbnail)
+
+
+def _day(value: datetime.date) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+def publish_day(month: str, topic: Topic) -> datetime.date:
+    """The post's day: publish_at's, else publish_date, else the first of the month."""
+    if topic.publish_at or topic.publish_date:
+        return _day(topic.publish_at or topic.publish_date)
+    year, number = map(int, month.split("-"))
+    return datetime.date(year, number, 1)
 
 
 def read_thumbnail(topic: Topic, files: MonthFiles, problems: Problems) -> str | None:

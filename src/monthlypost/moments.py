@@ -81,6 +81,24 @@ def moments(settings: Settings, campaign: Campaign, problems: Problems | None = 
     return Moments(when, when, email, scheduled=True)
 
 
+def uploaded(settings: Settings, campaign: Campaign) -> datetime.date:
+    """When the video went public: video_date, else publish_at's moment, else the post's (which the month warns
+    about)."""
+    return _given(settings, campaign.topic.video_date) or moments(settings, campaign).video
+
+
+def updated(settings: Settings, campaign: Campaign) -> datetime.date | None:
+    """When the post was last changed after it was published: the month's updated, if given."""
+    return _given(settings, campaign.topic.updated)
+
+
+def _given(settings: Settings, value: datetime.date | None) -> datetime.date | None:
+    """A date in topic.toml as it is, or a time in it with its own offset, or in the author's zone."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is None:
+        return in_zone(value, zone(settings))[0]
+    return value
+
+
 def ahead_problem(when: datetime.datetime, now: datetime.datetime, what: str) -> str | None:
     """Why ``when`` cannot be scheduled ``now`` (past, or under 15 minutes ahead), or None."""
     if when <= now:

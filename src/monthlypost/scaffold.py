@@ -84,6 +84,7 @@ key_points = [
 ]
 # keywords = ["…"]                    # blog tags and meta keywords
 # hashtags = ["…"]                    # YouTube hashtags, with or without '#'
+# video_date = 2024-05-01              # the day the video went public on YouTube (or publish_at: the moment)
 # chapters = ["0:00 Intro", "0:45 …", "2:10 …"]
 # cta = "Leave a comment and I'll get right back to you!"
 # subject = "…"                       # the email's subject; default: the title

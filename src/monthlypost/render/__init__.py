@@ -470,6 +470,8 @@ def month_image(settings: Settings, campaign: Campaign) -> dict[str, Any] | None
 
 def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
     """Everything a template may use. Templates see plain values, never files."""
+    from monthlypost.moments import updated, uploaded
+
     vid = campaign.video_id
     topic = campaign.topic
     accent = settings.email.accent_color
@@ -497,6 +499,8 @@ def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
         "slug": campaign.slug,
         "date": (when := published(settings, campaign)).date(),
         "published": when,
+        "modified": updated(settings, campaign),  # when the post was last changed after it was published
+        "video_uploaded": uploaded(settings, campaign),
         "duration": campaign.duration,
         "post_url": post_url,
         "post_path": urlsplit(post_url).path if post_url else None,

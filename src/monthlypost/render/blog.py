@@ -31,6 +31,7 @@ def blog_posting(ctx: dict[str, Any], video_id: str) -> dict[str, Any]:
         "headline": ctx["title"],
         "description": ctx["summary"],
         "datePublished": ctx["published"].isoformat(),
+        "dateModified": (ctx["modified"] or ctx["published"]).isoformat(),
         "author": _person(ctx),
         "image": [*([ctx["image"]["share"]] if ctx["image"] else []), ctx["video"]["thumbnail"]],
         "inLanguage": ctx["language"],
@@ -53,7 +54,7 @@ def video_object(ctx: dict[str, Any], campaign: Campaign, video_id: str) -> dict
         "name": ctx["title"],
         "description": ctx["summary"],
         "thumbnailUrl": [video["thumbnail"]],
-        "uploadDate": ctx["published"].isoformat(),
+        "uploadDate": ctx["video_uploaded"].isoformat(),  # the video's, from video_date or publish_at
         "embedUrl": video["embed_url"],
         "url": video["url"],
         "inLanguage": ctx["language"],
