@@ -287,6 +287,10 @@ def message(settings: Settings, campaign: Campaign, text: str, html_body: str) -
     headers = [
         header("Subject", campaign.subject),
         mailbox("From", settings.from_name, sender),
+        # the readers, whom the provider addresses one by one: an empty group (RFC 5322 3.4), as a message to
+        # undisclosed recipients has; no To at all is a spam signal (SpamAssassin's MISSING_HEADERS, and
+        # REPLYTO_WITHOUT_TO_CC with a Reply-To)
+        "To: undisclosed-recipients:;",
         # only where it differs: Reply-To repeating From is a spam signal (SpamAssassin's REPLYTO_WITHOUT_TO_CC)
         *(
             [mailbox("Reply-To", settings.from_name, reply_to)]
