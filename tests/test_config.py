@@ -8,7 +8,7 @@ from monthlypost.config import Settings
 from monthlypost.errors import MonthlypostError
 from monthlypost.workspace import Workspace
 
-from .conftest import write
+from .conftest import edit, run, write
 
 
 def load(root: Path, text: str) -> Settings:
@@ -128,3 +128,44 @@ def test_blog_url_placeholders(tmp_path):
 def test_paths_resolve_against_the_workspace(tmp_path):
     settings = load(tmp_path, '[author]\nname = "A"\n[youtube]\nclient_secrets = "secrets/client.json"\n')
     assert settings.resolve(settings.youtube.client_secrets) == (tmp_path / "secrets/client.json").resolve()
+
+
+PHONE = 'phone = "(878) 688-7378"\nphone_country = "US"\n'
+
+
+@pytest.mark.parametrize(
+    "lines, dialled",
+    [
+        (PHONE, "tel:+18786887378"),
+        ('phone = "020 7946 0018"\nphone_country = "GB"\n', "tel:+442079460018"),  # the trunk 0 left out
+        ('phone = "+44 20 7946 0018"\n', "tel:+442079460018"),
+        ('phone = "+1 (878) 688-7378"\nphone_country = "FR"\n', "tel:+18786887378"),  # its own +1 first
+    ],
+)
+def test_a_phone_number_is_dialled_with_its_country_code_from_anywhere(example, lines, dialled):
+    edit(example / "monthlypost.toml", PHONE, lines)
+    result = run("build", "2024-04")
+    assert result.exit_code == 0 and "phone" not in result.stderr, result.output
+    for name in ("post.html", "newsletter.html", "post.md"):
+        assert f"{dialled}" in (example / "dist/2024-04" / name).read_text(), name
+
+
+def test_a_phone_without_a_country_is_a_warning_and_a_country_that_is_none_an_error(example):
+    edit(example / "monthlypost.toml", 'phone_country = "US"\n', "")
+    result = run("build", "2024-04")
+    assert result.exit_code == 0
+    assert (
+        "Warning: monthlypost.toml: [author] phone: '(878) 688-7378' has no country code, so its tel: link dials "
+        "it only from a phone in the same country" in result.stderr
+    )
+    assert "tel:8786887378" in (example / "dist/2024-04/post.html").read_text()
+    edit(
+        example / "monthlypost.toml", 'phone = "(878) 688-7378"\n', 'phone = "(878) 688-7378"\nphone_country = "USA"\n'
+    )
+    result = run("build", "2024-04")
+    assert result.exit_code == 1
+    assert "Error: monthlypost.toml: [author] phone_country: 'USA' is not a country code like 'US'" in result.stderr
+    edit(example / "monthlypost.toml", 'phone_country = "USA"', 'phone_country = "US"')
+    edit(example / "monthlypost.toml", 'phone = "(878) 688-7378"', 'phone = "12"')
+    result = run("build", "2024-04")
+    assert "Warning: monthlypost.toml: [author] phone: '12' is not a phone number in US" in result.stderr

@@ -387,3 +387,12 @@ def test_the_title_and_summary_are_named_when_they_stand_in(example):
     result = run("check")
     assert "topic.toml: title (the subject, as subject is not set): 71 characters" in result.stderr
     assert "topic.toml: summary (the preheader, as preheader is not set):" in result.stderr
+
+
+def test_no_cell_carries_an_attribute_html_does_not_have(example):
+    """mjml-python gives a button's cell a vertical-align attribute (MJML's own compiler does not): taken out,
+    its valign and style say it already."""
+    assert run("build", "2024-04").exit_code == 0
+    html = (example / "dist/2024-04/newsletter.html").read_text()
+    assert html.count("<td") > 10 and not re.search(r'\svertical-align="', html)
+    assert html.count('valign="middle"') == html.count('role="presentation" valign') == 2  # the two buttons' own cells

@@ -180,6 +180,33 @@ def blog_url(url: str) -> Iterable[str]:
 # --- The settings ------------------------------------------------------------------
 
 
+def phone_country(code: str) -> Iterable[str]:
+    import phonenumbers
+
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        yield f"{quoted(code)} is not a country code like 'US', 'GB' or 'DE' (ISO 3166, two capital letters)"
+
+
+def phone_problems(author: "Author") -> Iterable[str]:
+    """Why the phone's tel: link might not dial from everywhere."""
+    if author.phone is None or re.sub(r"[^\d+]", "", author.phone).startswith("+"):
+        return
+    if author.phone_country is None:
+        yield (
+            f"[author] phone: {quoted(author.phone)} has no country code, so its tel: link dials it only from a "
+            'phone in the same country; set [author] phone_country = "US" (yours), or write it as +1 …'
+        )
+        return
+    import phonenumbers
+
+    try:
+        possible = phonenumbers.is_possible_number(phonenumbers.parse(author.phone, author.phone_country))
+    except phonenumbers.NumberParseException:
+        possible = False
+    if not possible:
+        yield f"[author] phone: {quoted(author.phone)} is not a phone number in {author.phone_country}"
+
+
 @table
 class Author:
     """[author]: who the newsletter and the post are from, and how to reach them."""
@@ -188,6 +215,25 @@ class Author:
     email: str | None = field(default=None, metadata=rule(email_address))
     phone: str | None = None
     phone_vanity: str | None = None
+    phone_country: str | None = field(default=None, metadata=rule(phone_country))  # 'US': phone's country
+
+    @property
+    def dialled(self) -> str | None:
+        """The phone number as a tel: link dials it: E.164, +18786887378, where its country is known (written
+        with its +country code, or from phone_country); else its digits as written."""
+        if self.phone is None:
+            return None
+        digits = re.sub(r"[^\d+]", "", self.phone)
+        if digits.startswith("+") or self.phone_country is None:
+            return digits
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(self.phone, self.phone_country)
+        except phonenumbers.NumberParseException:
+            return digits
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
     website: str | None = field(default=None, metadata=rule(web_address))
     postal_address: str | None = field(default=None, metadata=rule(lines="many"))
     language: str = field(default="en", metadata=rule(pattern(_LANGUAGE, "a language tag like 'en' or 'en-US'")))
@@ -368,6 +414,8 @@ def read_settings(root: Path, source: bytes, problems: Problems) -> Settings | N
     if problems.errors_since(start):
         return None
     settings = Settings(root=root, **parts)
+    for finding in phone_problems(settings.author):
+        problems.warn(path, finding)
     if left := missing(settings.author.language, settings.labels):
         problems.warn(
             path,

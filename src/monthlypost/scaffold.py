@@ -21,6 +21,7 @@ name = "Your Name"
 email = "you@example.com"
 # phone = "(555) 010-0199"
 # phone_vanity = "555 010 FLEX"            # the number spelled in letters, shown beside it
+# phone_country = "US"                     # its country, so its tel: link dials from anywhere
 # website = "https://www.example.com"
 # postal_address = "1 Main Street, Springfield"   # printed in the email footer
 # language = "en"

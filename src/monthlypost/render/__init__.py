@@ -385,9 +385,8 @@ def contact_links(settings: Settings) -> list[Link]:
     t = words(author.language, settings.labels)
     contact = []
     if author.phone:
-        digits = re.sub(r"[^\d+]", "", author.phone)
         shown = f"{author.phone} ({author.phone_vanity})" if author.phone_vanity else author.phone
-        contact.append(Link(t["phone"], f"tel:{digits}", shown, author.phone))
+        contact.append(Link(t["phone"], f"tel:{author.dialled}", shown, author.phone))
     if author.email:
         contact.append(Link(t["email"], f"mailto:{author.email}"))
     if author.website:

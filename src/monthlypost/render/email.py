@@ -173,12 +173,18 @@ def email_context(
     }
 
 
+_VERTICAL_ALIGN = re.compile(r'(?<=")\s+vertical-align="[a-z]*"(?=[^<>]*>)')
+
+
 def compile_mjml(source: str) -> str:
     """MJML → HTML, then every CSS rule that can be inlined put onto its elements."""
     import mjml
 
     css_inline = _css_inline()
     compiled = mjml.mjml2html(source, disable_comments=True, fonts={})  # no web font: a request on every open
+    # mjml-python writes a button's cell a vertical-align attribute, which HTML has not (MJML's own compiler
+    # does not): the cell's valign and style already say it
+    compiled = _VERTICAL_ALIGN.sub("", compiled)
     inliner = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
     return inliner.inline(compiled).rstrip("\n") + "\n"
 
