@@ -312,7 +312,7 @@ def test_post_html_is_a_whole_page_with_its_metadata(example):
     ]
     assert "Recurring hip pain comes from overuse" in text
     assert "<h2>So, Why Does Your Hip Pain Keep Coming Back?</h2>" in text
-    assert 'href="tel:8786887378"' in text and "TRU 688 REST" in text
+    assert 'href="tel:+18786887378"' in text and "TRU 688 REST" in text
     assert "leave a comment down below" in text
 
 
@@ -477,3 +477,22 @@ def test_links_are_listed_with_friendly_labels(example):
     text = description(example)
     assert "YouTube: https://www.youtube.com/@livepainfree" in text
     assert "My Clinic: https://clinic.example/" in text
+
+
+def test_script_images_carry_their_width_and_height_read_from_the_file(example):
+    from PIL import Image
+
+    folder = example / "campaigns/2024-04"
+    Image.new("RGB", (1600, 900), "#2a7ab0").save(folder / "wide.png")
+    Image.new("RGB", (300, 400), "#2a7ab0").save(folder / "narrow.jpg")
+    (folder / "drawing.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    text = (folder / "script.md").read_text()
+    (folder / "script.md").write_text("![Wide](wide.png) ![Narrow](narrow.jpg) ![Drawn](drawing.svg)\n\n" + text)
+    assert run("build", "2024-04").exit_code == 0
+    post = (example / OUT / "post.html").read_text()
+    assert '<img src="wide.png" alt="Wide" width="1600" height="900">' in post
+    assert '<img src="narrow.jpg" alt="Narrow" width="300" height="400">' in post
+    assert '<img src="drawing.svg" alt="Drawn">' in post  # a file Pillow does not measure: as it was
+    email = (example / OUT / "newsletter.html").read_text()
+    assert re.search(r'<img src="[^"]*/wide\.png" alt="Wide" width="536" height="302"', email)  # the column
+    assert re.search(r'<img src="[^"]*/narrow\.jpg" alt="Narrow" width="300" height="400"', email)

@@ -69,7 +69,7 @@ def test_the_html_is_safe_and_complete(example):
     assert "<h1" in html and "Why Your Hip Pain Keeps Coming Back</h1>" in html
     assert "Recurring hip pain comes from overuse" in html
     assert "So, Why Does Your Hip Pain Keep Coming Back?" in html
-    assert "tel:8786887378" in html and "TRU 688 REST" in html
+    assert "tel:+18786887378" in html and "TRU 688 REST" in html
     assert "max-width:600px" in html
 
 

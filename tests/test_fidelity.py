@@ -183,7 +183,7 @@ def rendered(markdown: str) -> str:
 def test_the_contact_block_is_one_line_each(example):
     run("build", "2024-04")
     html = rendered((example / OUT / "post.md").read_text())
-    assert '<li>Phone: <a href="tel:8786887378">(878) 688-7378 (TRU 688 REST)</a></li>' in html
+    assert '<li>Phone: <a href="tel:+18786887378">(878) 688-7378 (TRU 688 REST)</a></li>' in html
     assert "<li>Email: " in html and "<li>Website: " in html
 
 

@@ -300,7 +300,8 @@ def read_script(files: MonthFiles, problems: Problems) -> Script | None:
 def check_references(script: Script, files: MonthFiles, problems: Problems) -> list[str]:
     """Warn about links readers cannot follow; list the local images under the names they are copied as."""
     path = files.folder / SCRIPT_NAME
-    images = []
+    images: list[str] = []
+    sizes: dict[str, tuple[int, int]] = {}
     for ref in script.dropped:
         shown = ref.url if len(ref.url) <= 40 else ref.url[:39] + "…"
         problems.warn(path, f"line {ref.line}: {ref.kind} '{shown}' is not a web address, so only its text is kept")
@@ -325,6 +326,22 @@ def check_references(script: Script, files: MonthFiles, problems: Problems) -> l
             else:
                 if name not in images:
                     images.append(name)
+                if size := image_size(files.read(name)):
+                    sizes[ref.url] = size
             continue
         problems.warn(path, f"{where}{ref.kind} '{ref.url}' is not an absolute https:// address")
+    script.measure(sizes)
     return images
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """An image's width and height, from its header; None for a file Pillow does not know (an SVG)."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from PIL import Image, ImageFont
 
 SHARE = (1200, 630)  # Open Graph's and X's large card (1.91:1)
-EMAIL = (1072, 603)  # twice the email's 536 px column, 16:9
+COLUMN = 536  # the email's text column: its 600 px less 32 px of padding each side
+EMAIL = (2 * COLUMN, 603)  # twice the column, for sharp screens; 16:9
 YOUTUBE = (1280, 720)  # YouTube's recommended thumbnail
 SHARE_MOST = 1_000_000  # bytes: Facebook's and LinkedIn's limit is larger, X's is 5 MB; small loads fast
 YOUTUBE_MOST = 2 * 2**20  # YouTube refuses a thumbnail over 2 MB

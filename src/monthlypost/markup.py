@@ -13,7 +13,7 @@ import re
 import textwrap
 from collections.abc import Callable
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -38,7 +38,25 @@ def parser() -> MarkdownIt:
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.inline.ruler.before("emphasis", "merge_tag", _merge_tag)
     md.add_render_rule("merge_tag", lambda renderer, tokens, idx, options, env: tokens[idx].content)
+    md.add_render_rule("image", _image)
     return md
+
+
+def _image(renderer: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    """An image with its width and height, where its file told them (see Script.measure), so a page keeps its
+    room while it loads; no wider than ``env["most_width"]`` where one is given (the email's column, which
+    Outlook takes the width attribute as it is for)."""
+    token = tokens[idx]
+    size = token.meta.get("size")
+    if size:
+        width, height = size
+        most = env.get("most_width") or width
+        if width > most:
+            width, height = most, max(1, round(height * most / width))
+        token = token.copy(attrs={**token.attrs, "width": str(width), "height": str(height)})
+        tokens = [*tokens[:idx], token, *tokens[idx + 1 :]]
+    token.attrs["alt"] = renderer.renderInlineAsText(token.children, options, env)
+    return renderer.renderToken(tokens, idx, options, env)
 
 
 # A mail provider's merge tags, which it fills in for each subscriber: Mailchimp's *|FNAME|*, the {{ … }}
@@ -163,16 +181,25 @@ class Script:
     def references(self) -> list[Reference]:
         return self._references
 
-    def html(self, blocks: list[SyntaxTreeNode] | None = None, rewrite: Rewrite | None = None) -> str:
+    def html(
+        self, blocks: list[SyntaxTreeNode] | None = None, rewrite: Rewrite | None = None, most_width: int | None = None
+    ) -> str:
         if rewrite is not None and all(rewrite(ref.kind, ref.url) == ref.url for ref in self._references):
             rewrite = None  # it would change nothing
-        if blocks is None and rewrite is None:
+        if blocks is None and rewrite is None and most_width is None:
             return self._html
         md = parser()
         tokens = self.tokens if blocks is None else [t for block in blocks for t in block.to_tokens()]
         if rewrite is not None:
             tokens = _rewritten(tokens, rewrite)
-        return md.renderer.render(tokens, md.options, {})
+        return md.renderer.render(tokens, md.options, {"most_width": most_width})
+
+    def measure(self, sizes: dict[str, tuple[int, int]]) -> None:
+        """The width and height of the script's images, by their address as written (before it is rendered)."""
+        for token in self.tokens:
+            for child in token.children or ():
+                if child.type == "image" and (size := sizes.get(str(child.attrs["src"]))):
+                    child.meta["size"] = size
 
     @cached_property
     def _html(self) -> str:

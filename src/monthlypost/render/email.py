@@ -23,6 +23,7 @@ from markupsafe import Markup
 from monthlypost.campaign import Campaign
 from monthlypost.config import EMAIL_PROVIDERS, Settings, split_url
 from monthlypost.errors import MonthlypostError, Problems
+from monthlypost.image import COLUMN
 from monthlypost.moments import moments
 from monthlypost.render import Link, tidy
 from monthlypost.words import right_to_left_lines
@@ -163,7 +164,7 @@ def email_context(
     return {
         **ctx,
         **footer,
-        "script_html": Markup(campaign.script.html(blocks, rewrite)),
+        "script_html": Markup(campaign.script.html(blocks, rewrite, most_width=COLUMN)),
         "script_text": campaign.script.text(TEXT_WIDTH, blocks, rewrite),
         "read_more_url": link(post_url) if blocks is not None and post_url else None,
         "cta_button": cta if cta and len(cta) <= CTA_BUTTON_MAX else None,
