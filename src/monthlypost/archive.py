@@ -31,7 +31,7 @@ from monthlypost.errors import MonthlypostError, Problem
 from monthlypost.layout import CONFIG_NAME
 from monthlypost.outputs import EDITED, MANIFEST, NOT_OURS, alive, seal, sha256, unseal
 from monthlypost.paths import PathError, fail, kind, make_folders, read_bytes, write_atomically
-from monthlypost.words import long_date, words, writing_direction
+from monthlypost.words import long_date, writing_direction
 
 if TYPE_CHECKING:
     from monthlypost.build import Outcome
@@ -244,7 +244,7 @@ def render(workspace: Workspace, entries: list[dict[str, Any]]) -> dict[str, byt
         "feed_url": urljoin(base, "feed.xml"),
         "json_feed_url": urljoin(base, "feed.json"),
         "title": author.name,
-        "description": (t := words(author.language, settings.labels))["archive_description"](author.name),
+        "description": (t := settings.words)["archive_description"](author.name),
         "language": author.language,
         "locale": og_locale(author.language),
         "direction": writing_direction(author.language),

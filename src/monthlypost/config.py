@@ -5,6 +5,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import SplitResult, urlsplit
@@ -27,7 +28,7 @@ from monthlypost.tables import (
     text_rule,
 )
 from monthlypost.video import hashtag_problems
-from monthlypost.words import SHIPPED, Labels, missing
+from monthlypost.words import SHIPPED, Label, Labels, missing, words
 
 
 class MergeTags(NamedTuple):
@@ -217,7 +218,7 @@ class Author:
     phone_vanity: str | None = None
     phone_country: str | None = field(default=None, metadata=rule(phone_country))  # 'US': phone's country
 
-    @property
+    @cached_property  # read once a run, however many months show it
     def dialled(self) -> str | None:
         """The phone number as a tel: link dials it: E.164, +18786887378, where its country is known (written
         with its +country code, or from phone_country); else its digits as written."""
@@ -333,6 +334,11 @@ class Settings:
     youtube: YouTube = field(default_factory=YouTube)
     smtp: Smtp | None = None
     labels: Labels = field(default_factory=Labels)
+
+    @cached_property
+    def words(self) -> dict[str, Label]:
+        """The outputs' fixed words, in the author's language and wording."""
+        return words(self.author.language, self.labels)
 
     @property
     def path(self) -> Path:

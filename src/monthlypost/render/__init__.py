@@ -38,7 +38,7 @@ from monthlypost.markup import escape_alt, escape_markdown, fill, markdown_url
 from monthlypost.paths import without_controls
 from monthlypost.sources import Templates
 from monthlypost.video import embed_url, hashtag_name, once, thumbnail_url, watch_url
-from monthlypost.words import long_date, words, writing_direction
+from monthlypost.words import long_date, writing_direction
 
 
 class Loader(jinja2.BaseLoader):
@@ -382,7 +382,7 @@ def link_label(key: str) -> str:
 def contact_links(settings: Settings) -> list[Link]:
     """How to reach the author: phone, email, website, in that order."""
     author = settings.author
-    t = words(author.language, settings.labels)
+    t = settings.words
     contact = []
     if author.phone:
         shown = f"{author.phone} ({author.phone_vanity})" if author.phone_vanity else author.phone
@@ -480,7 +480,7 @@ def context(settings: Settings, campaign: Campaign) -> dict[str, Any]:
         "month": campaign.month,
         "language": settings.author.language,
         "locale": og_locale(settings.author.language),
-        "t": words(settings.author.language, settings.labels),  # the fixed words: {{ t.in_this_video }}
+        "t": settings.words,  # the fixed words: {{ t.in_this_video }}
         "direction": (direction := writing_direction(settings.author.language)),  # rtl for Arabic, Hebrew…
         "start": "right" if direction == "rtl" else "left",  # where a line starts, for the email's old clients
         "accent_color": accent,
