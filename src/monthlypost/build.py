@@ -412,7 +412,7 @@ def _render_all(
     first use (the renderers' modules, the Markdown parser, the compiled
     templates) is then loaded once, and every worker inherits it.
     """
-    jobs = min(os.cpu_count() or 1, len(stale) - 1)
+    jobs = min(_jobs(), len(stale) - 1)
     if parallel is None:
         parallel = len(stale) >= PARALLEL_FROM
     parallel = parallel and jobs >= 2 and sys.platform.startswith("linux")  # workers are forked: Linux only
@@ -446,6 +446,12 @@ def _render_all(
 
 
 _forked: tuple[Workspace, dict[str, Outcome | MonthFiles], bool, bool] | None = None
+JOBS_VARIABLE = "MONTHLYPOST_JOBS"  # processes that render at once (1: this one alone); default, one per core
+
+
+def _jobs() -> int:
+    given = os.environ.get(JOBS_VARIABLE, "")
+    return int(given) if given.isdigit() and int(given) > 0 else os.cpu_count() or 1
 
 
 def _leave_ctrl_c_to_the_parent() -> None:

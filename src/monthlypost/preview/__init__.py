@@ -104,6 +104,12 @@ def served(files: dict[str, bytes], beside: str | None) -> dict[str, bytes]:
 
 
 TICK_MS = 250  # how often the watcher, with nothing changed, says it is watching
+# A save is rebuilt once no other has come for this long: an editor's save (a temporary file written, renamed,
+# its mode set) takes a millisecond or two, so a burst of them is one change, and the rebuild starts at once.
+QUIET_MS = 8
+# Saves still coming while a rebuild runs make it stale: it is dropped for a rebuild of the newest files, but
+# never for longer than this, so that a file saved without pause (a tool's log) still shows.
+STALE_MOST_S = 1.0
 
 
 class Preview:
@@ -118,14 +124,51 @@ class Preview:
         self._images: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {}
         self.snapshot = build_snapshot(root, month, 1, self._images)
         self._building = threading.Lock()
+        self._due = threading.Condition()  # a save since the last rebuild began (see watch)
+        self._saved = False
 
-    def rebuild(self) -> Snapshot:
+    def rebuild(self, stale: Callable[[], bool] = lambda: False) -> Snapshot | None:
+        """The month built afresh and served; None, serving nothing, if ``stale()`` says files were saved
+        meanwhile (its caller then rebuilds again)."""
         with self._building:  # one rebuild at a time
             snapshot = build_snapshot(self.root, self.month, self.snapshot.version + 1, self._images)
+            if stale():
+                return None
             with self.changed:
                 self.snapshot = snapshot
                 self.changed.notify_all()
         return snapshot
+
+    def saved(self) -> None:
+        """Files the month is built from were saved: a rebuild is due."""
+        with self._due:
+            self._saved = True
+            self._due.notify_all()
+
+    def _rebuild_when_saved(self, on_rebuild: Callable[[Snapshot], None]) -> None:
+        """Rebuild each time files are saved, until stopped. A rebuild during which more saves came is dropped
+        (it shows files that are no longer the newest) and started again from them; only whole builds are
+        ever served, each of one moment's files."""
+        import time
+
+        while True:
+            with self._due:
+                self._due.wait_for(lambda: self._saved or self.stopping.is_set())
+                if self.stopping.is_set():
+                    return
+                self._saved = False
+            started = time.monotonic()
+
+            def stale(started: float = started) -> bool:
+                return self._saved and time.monotonic() - started < STALE_MOST_S
+
+            while True:
+                snapshot = self.rebuild(stale)
+                if snapshot is not None:
+                    on_rebuild(snapshot)
+                    break
+                with self._due:
+                    self._saved = False
 
     def wait_for_change(self, version: int, timeout: float) -> int:
         """The snapshot's version once it is newer than ``version``, or after ``timeout`` seconds."""
@@ -135,8 +178,9 @@ class Preview:
 
     def stop(self) -> None:
         self.stopping.set()
-        with self.changed:
-            self.changed.notify_all()
+        for condition in (self.changed, self._due):
+            with condition:
+                condition.notify_all()
 
     def watched(self) -> Callable[[Any, str], bool]:
         """Which changed paths call for a rebuild: the month's folder, templates/ and monthlypost.toml."""
@@ -185,6 +229,10 @@ class Preview:
         folders reached, say), ``on_failure`` is told why and the page stays
         served as it is.
         """
+        threading.Thread(target=self._rebuild_when_saved, args=(on_rebuild,), daemon=True).start()
+        self._watch(on_failure)  # the rebuilds go on until stopped, for the saves it saw before any failure
+
+    def _watch(self, on_failure: Callable[[str], None]) -> None:
         import watchfiles
 
         folders = self.folders()
@@ -193,7 +241,7 @@ class Preview:
             changes = watchfiles.watch(
                 *sorted(folders),
                 watch_filter=self.watched(),
-                step=150,  # saves this close together are one change
+                step=QUIET_MS,  # saves this close together are one change
                 debounce=1000,
                 stop_event=self.stopping,
                 raise_interrupt=False,
@@ -225,7 +273,7 @@ class Preview:
                     changes.close()
                     break
                 due = False
-                on_rebuild(self.rebuild())
+                self.saved()
 
 
 def _readable(folder: str) -> bool:
