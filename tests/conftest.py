@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from monthlypost.cli import cli
+from monthlypost.system import can_fork
 
 from .wordpress import wordpress, wordpress_site  # noqa: F401 - fixtures: a real WordPress on 127.0.0.1
 
@@ -174,6 +175,12 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+needs_fork = pytest.mark.skipif(
+    not can_fork(),
+    reason="about the worker processes a build forks (Linux), which MONTHLYPOST_FALLBACKS=fork turns off",
+)
 
 
 @pytest.fixture(scope="session")

@@ -218,11 +218,11 @@ def test_a_build_waits_for_another_command_in_the_workspace_and_says_so(example)
     from monthlypost.workspace import Workspace
 
     with Workspace(example).one_at_a_time(pytest.fail):  # as a build or a push holds it
-        (example / ".monthlypost/lock").write_text("4242")  # the process id it writes
+        (example / ".monthlypost/lock").write_text(str(os.getpid()))  # the process id it writes
         waiting = monthlypost(example, "build", "2024-04")
         try:
             line = waiting.stderr.readline()
-            assert line == "Waiting for another monthlypost (process 4242) to finish with this workspace…\n"
+            assert line == f"Waiting for another monthlypost (process {os.getpid()}) to finish with this workspace…\n"
             time.sleep(0.5)
             assert waiting.poll() is None and not (example / "dist").exists()
         except BaseException:

@@ -15,7 +15,7 @@ import pytest
 from monthlypost.build import build, state
 from monthlypost.workspace import Workspace
 
-from .conftest import at_a_terminal, edit, run, snapshot
+from .conftest import at_a_terminal, edit, needs_fork, run, snapshot
 
 
 def add_months(root: Path, count: int) -> list[str]:
@@ -44,6 +44,7 @@ def test_many_months_built_in_parallel_give_the_same_bytes_in_the_same_order(exa
     assert not multiprocessing.active_children()  # the workers ended with the build
 
 
+@needs_fork
 def test_a_build_left_early_ends_its_workers(example, tmp_path):
     months = add_months(example, 20)
     outcomes = build(Workspace(example), months, tmp_path / "out", parallel=True)
@@ -146,6 +147,7 @@ cli(["build", "--all"], prog_name="monthlypost")
 """
 
 
+@needs_fork
 def test_ctrl_c_while_the_workers_start_is_still_one_aborted_line(example):
     add_months(example, 48)
     done = subprocess.run(
@@ -357,4 +359,5 @@ def test_the_benchmark_script_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "one month, every file" in done.stdout and "12 months, nothing changed" in done.stdout
-    assert re.search(r"≤ 1\.25× import floor\s+(met|NOT MET)", done.stdout)
+    assert re.search(r"≤ 1\.10× import floor\s+(met|NOT MET)", done.stdout)
+    assert re.search(r"preview: save → reload\s+\d+ms  p95 \d+ms", done.stdout)

@@ -186,7 +186,13 @@ CASES: dict[str, Case] = {
         SCRIPT,
         "leads outside the month's folder (through a symlink)",
     ),
-    "image with backslashes": Case(script("![x](..\\..\\..\\outside\\secret.jpg)"), SCRIPT, "is not a relative name"),
+    # Markdown reads \. as an escaped dot: "......", a name Windows cannot hold
+    "image with backslashes": Case(script("![x](..\\..\\..\\outside\\secret.jpg)"), SCRIPT, "Windows drops"),
+    "image with backslashes as separators": Case(
+        script("![x](..%5C..%5C..%5Coutside%5Csecret.jpg)"), SCRIPT, "leads outside the month's folder"
+    ),
+    "image named as a Windows device": Case(script("![x](img/CON.png)"), SCRIPT, "Windows keeps for a device (CON)"),
+    "image name Windows cannot hold": Case(script("![x](img/a%3Fb.png)"), SCRIPT, "holding ?, which Windows"),
     "image with a drive letter": Case(script("![x](C:/outside/secret.jpg)"), SCRIPT, "is not a relative name"),
     "image with an encoded ..": Case(script("![x](%2e%2e/%2e%2e/outside.jpg)"), SCRIPT, "leads outside"),
     "image with a NUL": Case(script("![x](photo%00.jpg)"), SCRIPT, "control character"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from monthlypost.outputs import (
     temporary_folders,
 )
 from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles, found_thumbnail
+from monthlypost.system import can_fork
 from monthlypost.workspace import Workspace
 
 if TYPE_CHECKING:  # checking and rendering load only when a month is rendered, not to tell it is up to date
@@ -415,7 +415,7 @@ def _render_all(
     jobs = min(_jobs(), len(stale) - 1)
     if parallel is None:
         parallel = len(stale) >= PARALLEL_FROM
-    parallel = parallel and jobs >= 2 and sys.platform.startswith("linux")  # workers are forked: Linux only
+    parallel = parallel and jobs >= 2 and can_fork()  # the workers are forked (Linux)
     for job in stale if not parallel else stale[:1]:
         yield _render_job(workspace, files, force, keep_files, job)
     if not parallel:

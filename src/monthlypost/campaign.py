@@ -324,6 +324,14 @@ def check_references(script: Script, files: MonthFiles, problems: Problems) -> l
             except PathError as err:
                 problems.error(path, f"{where}image '{ref.url}' {err.problems[0].message}")
             else:
+                same = next((other for other in images if other.casefold() == name.casefold()), name)
+                if same != name:
+                    problems.error(
+                        path,
+                        f"{where}image '{ref.url}' and '{same}' differ only in capitals: on Windows and macOS they "
+                        "are one file; rename one",
+                    )
+                    continue
                 if name not in images:
                     images.append(name)
                 if size := image_size(files.read(name)):

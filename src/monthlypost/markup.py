@@ -241,6 +241,9 @@ def _safe(children: list[Token], line: int, dropped: list[Reference]) -> list[To
             dropped.append(Reference("image", str(token.attrs["src"]), token.content, line))
             if token.content:
                 kept.append(Token("text", "", 0, content=token.content))
+        elif token.type == "image" and "%5C" in (src := str(token.attrs.get("src", ""))) and "://" not in src:
+            token.attrs["src"] = src.replace("%5C", "/")  # img\photo.jpg, as Windows writes it: img/photo.jpg
+            kept.append(token)
         else:
             kept.append(token)
     return kept

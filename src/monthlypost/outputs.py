@@ -25,6 +25,7 @@ from typing import Any
 
 from monthlypost.errors import MonthlypostError, Problem
 from monthlypost.paths import PathError, fail, kind, make_folders, parse_json, read_bytes
+from monthlypost.system import no_follow
 
 MANIFEST = "manifest.json"
 IMAGES = ("share.jpg", "email.jpg", "youtube-thumbnail.jpg")  # the month's image, three ways (the last from a master)
@@ -219,15 +220,9 @@ _LEFTOVER = re.compile(r"^\.(?P<month>.+)\.(?P<kind>new|old)-(?P<pid>\d+)$")
 
 def alive(pid: int) -> bool:
     """Whether another process with this id runs now (so its temporary folder is in use)."""
-    if pid == os.getpid() or os.name != "posix":
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # another user's process
-    return True
+    from monthlypost.system import alive
+
+    return pid != os.getpid() and alive(pid)
 
 
 def temporary_folders(root: Path) -> dict[str, list[str]]:
@@ -341,7 +336,8 @@ def _write_new(folder: Path, name: str, data: bytes) -> None:
     for parent in reversed(path.relative_to(folder).parents[:-1]):
         with contextlib.suppress(FileExistsError):
             os.mkdir(folder / parent)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    # O_EXCL: made new, never through a symlink already there (POSIX says so; O_NOFOLLOW says it again)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | no_follow() | getattr(os, "O_BINARY", 0)
     with os.fdopen(os.open(path, flags, 0o666), "wb") as f:
         f.write(data)
 

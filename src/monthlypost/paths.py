@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from monthlypost.errors import MonthlypostError
 from monthlypost.layout import DIST
+from monthlypost.system import file_locks, no_follow
 
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls. Lone surrogates (bytes that were not
 # text) are no text either, but are found apart: a character class that reaches them takes a millisecond to
@@ -232,17 +233,39 @@ def output_name(reference: str, reserved: frozenset[str]) -> str:
     path = unquote(urlsplit(reference).path)
     if control_at(path) is not None:
         raise BadReference("its name holds a control character")
-    if path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path) or "\\" in path:
+    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
         raise BadReference("is not a relative name like 'photo.jpg' or 'img/photo.jpg'")
     if not path:
         raise BadReference("names no file")
-    name = posixpath.normpath(path)
+    name = posixpath.normpath(path.replace("\\", "/"))  # img\photo.jpg, as Windows writes it, is img/photo.jpg
     if name == "." or name == ".." or name.startswith("../"):
         raise BadReference("leads outside the month's folder")
+    for part in name.split("/"):
+        if problem := windows_problem(part):
+            raise BadReference(problem)
     first = name.split("/")[0].casefold()
     if first in reserved:
         raise BadReference(f"would be copied over the output {first}; rename the image")
     return name
+
+
+# Names Windows keeps for its devices, with any extension ('con.png' too), and what its names cannot hold: a
+# workspace is made on one system and built on another, so these are refused everywhere.
+_WINDOWS_DEVICES = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"{kind}{n}" for kind in ("com", "lpt") for n in [*"123456789", "¹", "²", "³"]]
+)
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*]')
+
+
+def windows_problem(part: str) -> str | None:
+    """Why Windows cannot hold a file or folder named ``part``, if it cannot."""
+    if part.split(".")[0].casefold() in _WINDOWS_DEVICES:
+        return f"has a name Windows keeps for a device ({part.split('.')[0]}); rename it"
+    if found := _WINDOWS_FORBIDDEN.search(part):
+        return f"has a name holding {found[0]}, which Windows does not allow in names; rename it"
+    if part.endswith((".", " ")):
+        return "has a name ending in a dot or a space, which Windows drops; rename it"
+    return None
 
 
 # --- Where outputs may go ------------------------------------------------------------------
@@ -330,7 +353,8 @@ def write_atomically(path: Path, data: bytes, private: bool = False) -> None:
     staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         staging.unlink(missing_ok=True)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        # O_EXCL: made new, never through a symlink already there (POSIX says so; O_NOFOLLOW says it again)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | no_follow() | getattr(os, "O_BINARY", 0)
         with os.fdopen(os.open(staging, flags, 0o600 if private else 0o666), "wb") as f:
             f.write(data)
         os.replace(staging, path)
@@ -384,20 +408,21 @@ def write_entry(path: Path, key: str, entry: Any) -> None:
 
 @contextlib.contextmanager
 def one_at_a_time(path: Path, waiting: Callable[[int | None], None]) -> Iterator[None]:
-    """Held by one process at a time: the lock file ``path``, locked whole. Another process holding it is
-    waited for, after ``waiting`` (given its process id, if it wrote one) is called to say so.
+    """Held by one process at a time: the lock file ``path``. Another process holding it is waited for, after
+    ``waiting`` (given its process id, if it wrote one) is called to say so.
 
-    Without file locks (Windows), or where the lock file cannot be made or is not a plain file (a
-    read-only workspace, a link or a pipe planted there), it goes ahead unlocked, as it did before.
+    Where the lock file cannot be made or is not a plain file (a read-only workspace, a link or a pipe
+    planted there), it goes ahead unlocked. Without file locks (Windows), see :func:`_lock_file`.
     """
-    try:
-        import fcntl
-    except ImportError:
-        yield
+    fcntl = file_locks()
+    if fcntl is None:
+        with _lock_file(path, waiting):
+            yield
         return
     try:
         make_folders(path.parent)
-        flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | no_follow() | getattr(os, "O_CLOEXEC", 0)
+        _no_symlink_at(path, flags)
         fd = os.open(path, flags, 0o666)
     except (OSError, PathError):
         yield
@@ -424,3 +449,84 @@ def one_at_a_time(path: Path, waiting: Callable[[int | None], None]) -> Iterator
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)  # for the processes forked meanwhile too, which share it
             os.close(fd)
+
+
+LOCK_POLL_SECONDS = 0.1
+UNREADABLE_LOCK_SECONDS = 2.0  # a lock file without a process id in it this long is stale
+
+
+@contextlib.contextmanager
+def _lock_file(path: Path, waiting: Callable[[int | None], None]) -> Iterator[None]:
+    """The lock without file locks: ``path`` made exclusively (O_EXCL), holding this process's id, and removed
+    when done. One held by a process that runs is waited for; one whose process is gone (it crashed, or the
+    computer lost power) is stale: removed, and made again. A lock file that holds no process id (being
+    written this instant, or damaged) is waited for a moment, then taken as stale too."""
+    import time
+
+    from monthlypost.system import alive
+
+    try:
+        make_folders(path.parent)
+    except PathError:
+        yield
+        return
+    told, unreadable_since = False, None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | no_follow() | getattr(os, "O_BINARY", 0)
+    while True:
+        try:
+            fd = os.open(path, flags, 0o666)
+        except FileExistsError:
+            if not _plain_file(path):  # a link or a pipe planted there: unlocked, as with file locks
+                yield
+                return
+            holder = _holder(path)
+            if holder is None:
+                unreadable_since = unreadable_since or time.monotonic()
+            if (holder is not None and alive(holder)) or (
+                holder is None and time.monotonic() - unreadable_since < UNREADABLE_LOCK_SECONDS
+            ):
+                if not told and holder is not None:
+                    waiting(holder)
+                    told = True
+                time.sleep(LOCK_POLL_SECONDS)
+                continue
+            if _holder(path) == holder:  # stale, and still the same (two that wait could both see it so)
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            unreadable_since = None
+            continue
+        except OSError:  # a read-only workspace, say: unlocked, as with file locks
+            yield
+            return
+        with contextlib.suppress(OSError):
+            os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        break
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _plain_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return True  # gone since: made again on the next try
+
+
+def _holder(path: Path) -> int | None:
+    try:
+        with open(path, "rb") as f:
+            written = f.read(20).strip()
+    except OSError:
+        return None
+    return int(written) if written.isdigit() else None
+
+
+def _no_symlink_at(path: Path, flags: int) -> None:
+    """Without O_NOFOLLOW in ``flags``: a symlink at ``path`` refused before it is opened (a symlink made
+    between the look and the open is still followed; only a process of the same user could make one)."""
+    if not flags & getattr(os, "O_NOFOLLOW", 0) and path.is_symlink():
+        raise PathError.at(path, "is a symlink; monthlypost keeps its state only in real files here")
