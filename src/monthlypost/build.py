@@ -346,6 +346,7 @@ def _state(
     return ("built" if current else "stale"), folder
 
 
+WINDOWS_PATH_MOST = 260  # MAX_PATH: what Windows takes, unless its long paths are turned on
 PARALLEL_FROM = 16  # months to render before a process per core pays for itself (benchmarks/run.py)
 
 
@@ -487,6 +488,14 @@ def _render_and_write(
     rendered = render_month(workspace, month, files, functools.partial(kept_images, target))
     if not rendered.ok:
         return Outcome(month, "failed", target, rendered.problems)
+    longest = max(rendered.files, key=lambda name: len(str(target / name)))
+    if len(str(target / longest)) >= WINDOWS_PATH_MOST:
+        rendered.problems.warn(
+            target / longest,
+            f"a path of {len(str(target / longest))} characters: Windows refuses paths of {WINDOWS_PATH_MOST} or "
+            "more unless long paths are turned on; a shorter name for the workspace's folder, or for the image, "
+            "keeps it buildable there",
+        )
     try:
         replace(target, rendered.files, force, recovered=True)
     except MonthlypostError as err:
