@@ -93,6 +93,12 @@ def run(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False, input=input)
 
 
+def monthlypost(root: Path, *args: str) -> subprocess.Popen:
+    """monthlypost ARGS in a process of its own, running while the test goes on (its output piped)."""
+    command = [sys.executable, "-m", "monthlypost", *args]
+    return subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def write(path: Path, text: str) -> Path:
     """Write dedented text, creating folders as needed."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import pytest
 from monthlypost import outputs
 from monthlypost.markup import parser
 
-from .conftest import ARCHIVED, GOLDEN, GOLDEN_MONTHS, Page, built_golden, edit, run, snapshot, write
+from .conftest import ARCHIVED, GOLDEN, GOLDEN_MONTHS, Page, built_golden, edit, monthlypost, run, snapshot, write
 
 OUT = Path("dist/2024-04")
 GOLDEN_FILES = ["post.html", "post.md", "youtube.txt", "newsletter.mjml", "newsletter.txt"]
@@ -207,11 +207,6 @@ def test_local_images_are_copied_beside_the_post(example):
 
 
 # --- One command at a time ------------------------------------------------------------------
-
-
-def monthlypost(root: Path, *args: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "monthlypost", *args]
-    return subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_a_build_waits_for_another_command_in_the_workspace_and_says_so(example):

@@ -15,14 +15,9 @@ import pytest
 
 from monthlypost.system import FALLBACKS_VARIABLE, can_fork, file_locks, forced, no_follow
 
-from .conftest import edit, run, snapshot
+from .conftest import edit, monthlypost, run, snapshot
 
 LOCK = ".monthlypost/lock"
-
-
-def monthlypost(root: Path, *args: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "monthlypost", *args]
-    return subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_each_fallback_is_forced_by_name_or_all(monkeypatch):
