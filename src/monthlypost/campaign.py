@@ -3,6 +3,7 @@
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from monthlypost.errors import Problems, quoted
@@ -142,7 +143,7 @@ class Campaign:
     def title(self) -> str:
         return self.topic.title
 
-    @property
+    @cached_property  # asked for by every output
     def slug(self) -> str:
         return self.topic.slug or slugify(self.topic.title)
 

@@ -101,6 +101,7 @@ class Templates:
 # the address); every other script's letters are kept as they are, as WordPress keeps them.
 ROMANISED = ("LATIN", "CYRILLIC", "GREEK", "HANGUL", "ARMENIAN", "GEORGIAN")
 _SEPARATORS = re.compile(r"-+")
+_ASCII_GAPS = re.compile(r"[^a-z0-9]+")
 
 
 def slugify(text: str) -> str:
@@ -109,9 +110,9 @@ def slugify(text: str) -> str:
     'Why Your Hip Pain Keeps Coming Back' → 'why-your-hip-pain-keeps-coming-back'; 'Größe' → 'grosse',
     'Почему болит бедро' → 'pochemu-bolit-bedro', 'لماذا يعود ألم الورك' → 'لماذا-يعود-ألم-الورك'.
     """
-    text = unicodedata.normalize("NFC", text)
-    if not text.isascii():
-        text = "".join(map(_romanised, text))
+    if text.isascii():  # most titles: at the speed of one expression
+        return _ASCII_GAPS.sub("-", text.replace("'", "").lower()).strip("-") or "post"
+    text = "".join(map(_romanised, unicodedata.normalize("NFC", text)))
     text = re.sub(r"['’ʼ]", "", text)  # "don't" is one word, as is Armenian romanised with its apostrophes
     words = (c if _in_word(c) else "-" for c in text.lower())
     return _SEPARATORS.sub("-", "".join(words)).strip("-") or "post"

@@ -198,6 +198,8 @@ def _int(value: Any) -> bool:
 def _weight(value: Any) -> int:
     """The characters and items a value holds, lists' and dicts' counted all the way down (a list holding
     one long text a thousand times is a thousand long texts to join); counting stops past TEXT_MOST."""
+    if isinstance(value, str):  # what nearly every filter is given
+        return len(value)
     total, todo = 0, [value]
     while todo and total <= TEXT_MOST:
         item = todo.pop()
