@@ -5,8 +5,9 @@ monthlypost.toml's [labels] sets it. Dates are written as the author's locale wr
 
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import field, fields
+from typing import Any
 
 from monthlypost.tables import rule, table
 
@@ -15,7 +16,8 @@ NAMED = ("get_in_touch", "signed_up", "archive_description")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
-def placeholders(key: str):
+def placeholders(key: str) -> Callable[[str], Iterable[str]]:
+    """The rule for a label's placeholders: {name} in the labels that show the author's name, none elsewhere."""
     allowed = {"name"} if key in NAMED else set()
 
     def check(value: str) -> Iterable[str]:
@@ -28,7 +30,7 @@ def placeholders(key: str):
     return check
 
 
-def _label(key: str):
+def _label(key: str) -> Any:
     return field(default=None, metadata=rule(placeholders(key)))
 
 
