@@ -86,6 +86,8 @@ MESSAGES = {
 }
 NOT_VERIFIED = "The authenticated user doesn't have permissions to upload and set custom video thumbnails."
 STATUS_DEFAULTS = {"license": "youtube", "embeddable": True, "publicStatsViewable": True}
+# The status part's writable properties, as the videos resource's reference lists them (containsSyntheticMedia,
+# the altered or synthetic content disclosure, since 2024): an update of the part resets any one left out.
 STATUS_MUTABLE = (
     "privacyStatus",
     "publishAt",
@@ -93,6 +95,7 @@ STATUS_MUTABLE = (
     "embeddable",
     "publicStatsViewable",
     "selfDeclaredMadeForKids",
+    "containsSyntheticMedia",
 )
 SIZES = {"default": (120, 90), "medium": (320, 180), "high": (480, 360), "standard": (640, 480), "maxres": (1280, 720)}
 LOCATIONS = {

@@ -1289,3 +1289,15 @@ def test_a_video_once_public_is_not_scheduled_and_says_so(example, api):
     assert result.exit_code == 1
     assert f"YouTube did not take the schedule for video {VIDEO}" in result.stderr
     assert "publishAt" not in api.status(VIDEO) and api.status(VIDEO)["privacyStatus"] == "private"
+
+
+def test_schedule_keeps_the_videos_disclosure_of_synthetic_media(example, api):
+    """status.containsSyntheticMedia is writable, so an update of the status part that left it out would reset
+    it: the creator's disclosure, sent back as read."""
+    publish_at(example, "2099-01-15T09:00")
+    api.statuses[VIDEO] = {"uploadStatus": "processed", "privacyStatus": "private", "containsSyntheticMedia": True}
+    result = run("youtube", "push", "2024-04", "--schedule", "--yes")
+    assert result.exit_code == 0, result.output
+    (sent,) = status_updates(api)
+    assert sent.body["status"]["containsSyntheticMedia"] is True
+    assert api.statuses[VIDEO]["containsSyntheticMedia"] is True
