@@ -130,3 +130,18 @@ def test_english_dates_without_babel_are_babels():
     for month in range(1, 13):
         day = datetime.date(2024, month, 28 if month == 2 else 30)
         assert long_date(day, "en") == long_date(day, "en-US") == format_date(day, "long", locale="en_US")
+
+
+def test_an_authors_word_youtube_refuses_is_blamed_on_its_label(example):
+    (example / SETTINGS).write_text(
+        (example / SETTINGS).read_text() + '\n[labels]\nin_this_video = "In <this> video"\nsigned_up = "Hi <you>"\n'
+    )
+    result = run("build", "2024-04")
+    assert result.exit_code == 0
+    assert (
+        "Warning: monthlypost.toml: [labels] in_this_video: < and > became ‹ and › in the YouTube description"
+        in result.stderr
+    )
+    assert "signed_up" not in result.stderr  # the email's words, not the description's
+    assert "In ‹this› video:" in outputs(example)["youtube.txt"]
+    assert "<h2>In &lt;this&gt; video</h2>" in outputs(example)["post.html"]

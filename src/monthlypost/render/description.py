@@ -67,6 +67,10 @@ def _check_hashtags(campaign: Campaign, settings: Settings, text: str, chosen: l
             )
 
 
+# The fixed words youtube.txt shows (an author's own, in [labels], may hold what YouTube refuses)
+DESCRIPTION_LABELS = ("in_this_video", "chapters", "read_the_full_post", "get_in_touch", "phone", "email", "website")
+
+
 def _keys_holding(campaign: Campaign, settings: Settings, holds: Callable[[str], object]) -> list[tuple[Path, str]]:
     """Which keys, in the order they appear in the description, have a value that ``holds`` something."""
     topic = campaign.topic
@@ -78,6 +82,7 @@ def _keys_holding(campaign: Campaign, settings: Settings, holds: Callable[[str],
         (settings.path, "[author] name", settings.author.name),
         (settings.path, "[author] phone_vanity", settings.author.phone_vanity or ""),
         (settings.path, "[youtube] footer", settings.youtube.footer or ""),
+        *((settings.path, f"[labels] {key}", settings.words[key]) for key in DESCRIPTION_LABELS),
     ]
     found = list(dict.fromkeys((path, key) for path, key, value in candidates if holds(value)))
     return found or [(campaign.topic_path, "the description")]
