@@ -29,7 +29,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .loopback import Served
 
@@ -96,6 +96,7 @@ class FakeGhost(Served):
         found = re.fullmatch(r"/posts/(slug/)?([^/]+)/", path)
         if found:
             by_slug, key = found.groups()
+            key = unquote(key)  # a path parameter as the Admin API's router reads it: percent-decoded
             post = next((p for p in self.posts.values() if p["slug"] == key), None) if by_slug else self.posts.get(key)
             if post is None:
                 return self._error(handler, 404, "Post not found.", "NotFoundError")

@@ -125,6 +125,22 @@ def test_a_slug_taken_in_ghost_is_an_error_before_anything_is_written(ghost, exa
     assert len(ghost.posts) == 1
 
 
+def test_a_slug_in_arabic_taken_in_ghost_is_found_and_an_error_before_anything_is_written(ghost, example):
+    edit(example / "campaigns/2024-04/topic.toml", "Why Your Hip Pain Keeps Coming Back", "لماذا يعود ألم الورك؟")
+    ghost.posts["0" * 24] = {
+        "id": "0" * 24,
+        "slug": "لماذا-يعود-ألم-الورك",
+        "status": "published",
+        "updated_at": "x",
+        "title": "Older",
+        "uuid": "u",
+    }
+    result = push()
+    assert result.exit_code == 1
+    assert "slug: 'لماذا-يعود-ألم-الورك' is taken on the site by another post" in result.stderr
+    assert len(ghost.posts) == 1
+
+
 def test_images_are_uploaded_and_the_first_is_the_feature_image(tmp_path, monkeypatch):
     root = tmp_path / "knee"
     shutil.copytree(REPO / "tests/workspaces/knee", root)
