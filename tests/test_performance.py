@@ -3,7 +3,7 @@ parallel and gives the same bytes, what is imported, and what a run of many mont
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from monthlypost import build as building
 from monthlypost.build import build, state
 from monthlypost.workspace import Workspace
 
@@ -41,7 +42,7 @@ def test_many_months_built_in_parallel_give_the_same_bytes_in_the_same_order(exa
     assert {o.status for o in parallel} == {"built"}
     assert snapshot(tmp_path / "parallel") == snapshot(tmp_path / "serial")
     assert [o.files for o in parallel] == [o.files for o in serial]
-    assert not multiprocessing.active_children()  # the workers ended with the build
+    assert not building._running  # the workers ended with the build
 
 
 @needs_fork
@@ -49,9 +50,15 @@ def test_a_build_left_early_ends_its_workers(example, tmp_path):
     months = add_months(example, 20)
     outcomes = build(Workspace(example), months, tmp_path / "out", parallel=True)
     assert [next(outcomes).status for _ in range(2)] == ["built", "built"]  # the first here, then from a worker
-    assert multiprocessing.active_children()
+    workers = set(building._running)
+    assert workers
+    for pid in workers:
+        os.kill(pid, 0)  # running
     outcomes.close()
-    assert not multiprocessing.active_children()
+    assert not building._running
+    for pid in workers:  # ended, and waited for
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def queued(pipe: int) -> int:

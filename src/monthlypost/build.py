@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from monthlypost import __version__
 from monthlypost.errors import MonthlypostError, Problem, Problems
@@ -409,41 +411,125 @@ def _render_all(
 ) -> Iterator[Outcome]:
     """Render and write the stale months, in order; in a process per core when there are many.
 
-    The first month is always rendered here: whatever rendering loads on
-    first use (the renderers' modules, the Markdown parser, the compiled
-    templates) is then loaded once, and every worker inherits it.
+    With N processes, the k-th renders every N-th month from the k-th on, this
+    one the first: each starts at once, and loads what rendering loads on first
+    use (the renderers' modules, the Markdown parser, the compiled templates)
+    side by side with the others, rather than this one loading it first while
+    the others wait. A month's render costs much the same as any other's, so the
+    shares end together, without messages handing months out. The outcomes are
+    yielded in the months' order, each worker's as it sends them.
     """
-    jobs = min(_jobs(), len(stale) - 1)
+    jobs = min(_jobs(), len(stale))
     if parallel is None:
         parallel = len(stale) >= PARALLEL_FROM
-    parallel = parallel and jobs >= 2 and can_fork()  # the workers are forked (Linux)
-    for job in stale if not parallel else stale[:1]:
-        yield _render_job(workspace, files, force, keep_files, job)
-    if not parallel:
+    if not (parallel and jobs >= 2 and can_fork()):  # the workers are forked (Linux, macOS)
+        for job in stale:
+            yield _render_job(workspace, files, force, keep_files, job)
         return
     import gc
-    import multiprocessing
-    import signal
 
     global _forked  # what the forked workers start from
     _forked = (workspace, files, force, keep_files)
-    rest = stale[1:]
     # What is loaded now is shared with the workers until one writes to it; a garbage collection in a
     # worker writes to every object it looks at, so those objects are set aside from collection meanwhile.
     gc.freeze()
     try:
+        with _Workers([stale[k::jobs] for k in range(1, jobs)]) as workers:
+            for number, job in enumerate(stale):
+                k = number % jobs
+                yield _render_job(workspace, files, force, keep_files, job) if k == 0 else workers.next(k - 1)
+    finally:
+        gc.unfreeze()
+
+
+class _Workers:
+    """Forked processes, each rendering its share of the months and sending back their outcomes in order.
+
+    Forked with os.fork and a pipe each, not multiprocessing's, whose modules take a serial build of many
+    months longer to import than its workers take to start."""
+
+    def __init__(self, shares: list[list[tuple[str, Path]]]):
+        self.shares = shares
+        self.pids: list[int] = []
+        self.pipes: list[BinaryIO] = []
+
+    def __enter__(self) -> _Workers:
         # A Ctrl-C while the workers start waits (blocked, not lost) until each worker ignores it, and then
         # reaches this process alone: a worker it reached first would print a traceback of its own.
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_leave_ctrl_c_to_the_parent)
+            for share in self.shares:
+                receiving, sending = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # the worker: it never returns from here
+                    os._exit(_render_share(share, receiving, sending))
+                os.close(sending)  # the worker's end: this one's copy closed, so a worker that died reads as EOF
+                self.pids.append(pid)
+                _running.add(pid)
+                self.pipes.append(os.fdopen(receiving, "rb"))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        with pool:
-            # chunks of a few months: few enough messages, and no worker left idle long at the end
-            yield from pool.imap(_render_in_worker, rest, chunksize=max(1, len(rest) // (jobs * 12)))
-    finally:
-        gc.unfreeze()
+        return self
+
+    def next(self, worker: int) -> Outcome:
+        """The next outcome of that worker's share; its exception raised here, if it raised one."""
+        import pickle
+
+        try:
+            sent, value = pickle.load(self.pipes[worker])
+        except EOFError:
+            raise RuntimeError("a build worker ended before sending all its months") from None
+        if sent == "raised":
+            raise value
+        return value
+
+    def __exit__(self, *exc: object) -> None:
+        """Every worker ended: at once if the build was left early (an error, Ctrl-C, a reader that stopped)."""
+        for pipe in self.pipes:
+            pipe.close()  # a worker still sending stops on a broken pipe
+        for pid in self.pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in self.pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            _running.discard(pid)
+
+
+_running: set[int] = set()  # the workers' process ids, while they run (for tests)
+
+
+def _render_share(share: list[tuple[str, Path]], receiving: int, sending: int) -> int:
+    """In a worker: each month of its share rendered and written, its outcome sent as soon as it is; the
+    worker's exit status."""
+    import pickle
+
+    try:
+        _leave_ctrl_c_to_the_parent()
+        os.close(receiving)
+        assert _forked is not None
+        with os.fdopen(sending, "wb") as out:
+            for job in share:
+                try:
+                    sent = ("outcome", _render_job(*_forked, job))
+                except Exception as err:  # noqa: BLE001 - a fault of ours: raised in the main process, as here
+                    sent = ("raised", err)
+                try:
+                    message = pickle.dumps(sent)
+                except Exception:  # noqa: BLE001 - an exception that cannot be pickled: its text, then
+                    message = pickle.dumps(("raised", RuntimeError(f"in a build worker: {sent[1]!r}")))
+                out.write(message)
+                out.flush()
+                if sent[0] == "raised":
+                    return 1
+        return 0
+    except BrokenPipeError:  # the build was left early: nobody is reading
+        return 1
+    except BaseException:  # noqa: BLE001 - whatever it is, the worker ends here, never in its parent's code
+        return 1
 
 
 _forked: tuple[Workspace, dict[str, Outcome | MonthFiles], bool, bool] | None = None
@@ -456,17 +542,10 @@ def _jobs() -> int:
 
 
 def _leave_ctrl_c_to_the_parent() -> None:
-    """In a worker: Ctrl-C reaches the whole process group, and the parent, which stops the pool, says
-    'Aborted!'; a worker interrupted too would print 'Process ForkPoolWorker-N:' lines of its own."""
-    import signal
-
+    """In a worker: Ctrl-C reaches the whole process group, and the parent, which stops the workers, says
+    'Aborted!'; a worker interrupted too would print 'Process ForkProcess-N:' lines of its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while it started (see build)
-
-
-def _render_in_worker(job: tuple[str, Path]) -> Outcome:
-    assert _forked is not None
-    return _render_job(*_forked, job)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while it started (see _Workers)
 
 
 def _render_job(
