@@ -70,3 +70,46 @@ def test_what_a_template_writer_uses_works_in_the_sandbox(example):
         "embed_url,id,thumbnail,url; Phone/Email/Website",
         "Patrick 0 [0, 1, 2] [('a', 1)]",
     ]
+
+
+def test_a_workspace_without_templates_renders_monthlyposts_own_outside_the_sandbox(example):
+    """monthlypost's own templates are trusted; any template of the workspace's, even an empty templates/ folder
+    beside them, puts every template of the run in the sandbox."""
+    import jinja2
+
+    from monthlypost.render import Sandbox
+    from monthlypost.workspace import Workspace
+
+    plain = Workspace(example)
+    assert plain.sources.workspace is None
+    assert type(plain.jinja) is jinja2.Environment
+    (example / "templates").mkdir()
+    assert isinstance(Workspace(example).jinja, Sandbox)
+    assert type(plain.jinja) is jinja2.Environment  # decided once, as the run started
+
+    # a template that appears during a run is not read by it: never rendered outside the sandbox
+    write(example / "templates/youtube.txt", "{{ ''.__class__.__mro__ }}\n")
+    template = plain.jinja.get_template("youtube.txt")
+    assert template.filename == str(DEFAULT_TEMPLATES / "youtube.txt")
+    result = run("build")  # the next run reads it, in the sandbox
+    assert result.exit_code == 1
+    assert "templates/youtube.txt: line 1: " in result.stderr
+
+
+def test_code_compiled_outside_the_sandbox_never_runs_in_it(example):
+    """The template cache keeps each kind's compiled code apart: the default post.html, asked for by the same
+    name, from the same file, with the same checksum, is compiled again for the sandbox."""
+    from monthlypost.render import COMPILED, Sandbox
+    from monthlypost.workspace import Workspace
+
+    assert run("build").exit_code == 0
+    cache = next((example / ".monthlypost/cache").iterdir())
+    trusted = {p.name.removeprefix("trusted-") for p in cache.iterdir()}
+    assert trusted and all(p.name.startswith("trusted-") for p in cache.iterdir())
+    (example / "templates").mkdir()  # empty: post.html is still the default's
+    env = Workspace(example).jinja
+    assert isinstance(env, Sandbox)
+    env.get_template("post.html")
+    sandboxed = {p.name.removeprefix(f"{COMPILED}-") for p in cache.iterdir() if p.name.startswith(COMPILED)}
+    assert len(sandboxed) == 1
+    assert sandboxed <= trusted  # the same bucket as a trusted file's, compiled anew rather than read from it

@@ -58,9 +58,10 @@ class Template(NamedTuple):
 
 
 class Templates:
-    """The workspace's templates/ first, then the defaults; ``default/NAME`` is always the default."""
+    """The workspace's templates/ first, then the defaults; ``default/NAME`` is always the default.
+    ``workspace`` None: the defaults alone."""
 
-    def __init__(self, workspace: Path, defaults: Path):
+    def __init__(self, workspace: Path | None, defaults: Path):
         self.workspace = workspace
         self.defaults = defaults
         self._found: dict[str, Template | None] = {}
@@ -80,7 +81,9 @@ class Templates:
         if parts[0] == "default":
             places = [("default", self.defaults, parts[1:])]
         else:
-            places = [("templates", self.workspace, parts), ("default", self.defaults, parts)]
+            places = [("default", self.defaults, parts)]
+            if self.workspace is not None:
+                places.insert(0, ("templates", self.workspace, parts))
         for origin, folder, relative in places:
             if not relative or kind(folder) == "missing":
                 continue

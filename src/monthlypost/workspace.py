@@ -127,7 +127,10 @@ class Workspace:
 
     @cached_property
     def sources(self) -> Templates:
-        return Templates(self.templates, DEFAULT_TEMPLATES)
+        """The workspace's templates and the defaults; the defaults alone (trusted, see render.environment)
+        when the workspace has no templates/ as the run starts."""
+        own = self.templates if kind(self.templates) != "missing" else None
+        return Templates(own, DEFAULT_TEMPLATES)
 
     @cached_property
     def jinja(self) -> jinja2.Environment:

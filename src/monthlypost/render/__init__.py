@@ -287,25 +287,41 @@ def environment(sources: Templates, cache: jinja2.BytecodeCache | None = None) -
     internals through it (``cycler.__init__.__globals__``, ``''.__class__``…),
     which would let a workspace's own template read, write or run anything.
     The context holds plain values only (see :func:`context`).
+
+    A workspace without a templates/ folder renders only monthlypost's own
+    templates, which no workspace can make hostile: they run in Jinja's plain
+    environment, without the sandbox's checks on every call, loop and value (a
+    tenth of a month's rendering). ``sources`` then never looks in the
+    workspace, so a template that appears there meanwhile is used, sandboxed,
+    from the next run on.
     """
-    env = Sandbox(
-        loader=Loader(sources),
-        bytecode_cache=cache,
-        auto_reload=True,  # so Jinja asks the loader's uptodate, which records the template as used
-        undefined=jinja2.StrictUndefined,
-        autoescape=jinja2.select_autoescape(["html", "mjml", "xml"], default_for_string=False),
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    options: dict[str, Any] = {
+        "loader": Loader(sources),
+        "bytecode_cache": cache,
+        "auto_reload": True,  # so Jinja asks the loader's uptodate, which records the template as used
+        "undefined": jinja2.StrictUndefined,
+        "autoescape": jinja2.select_autoescape(["html", "mjml", "xml"], default_for_string=False),
+        "keep_trailing_newline": True,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+    }
+    trusted = sources.workspace is None
+    env = jinja2.Environment(**options) if trusted else Sandbox(**options)
     env.filters["yaml"] = yaml_scalar
     env.filters["md"] = escape_markdown
     env.filters["md_alt"] = escape_alt
     env.filters["md_url"] = markdown_url
     env.filters["wrap"] = fill
     env.filters["long_date"] = jinja2.pass_context(lambda ctx, d: long_date(d, ctx.get("language", "en")))
-    env.filters = {name: _bounded(f, name) for name, f in env.filters.items()}
+    if not trusted:
+        env.filters = {name: _bounded(f, name) for name, f in env.filters.items()}
     return env
+
+
+def flavour(env: jinja2.Environment) -> str:
+    """What the environment's templates compile to: code compiled for one kind runs only in the same kind
+    (code compiled outside the sandbox calls without its checks)."""
+    return COMPILED if isinstance(env, Sandbox) else "trusted"
 
 
 def tidy(text: str) -> str:

@@ -29,7 +29,7 @@ import jinja2
 from monthlypost import __version__
 from monthlypost.errors import MonthlypostError
 from monthlypost.paths import kind, read_bytes, state_folder, write_atomically
-from monthlypost.render import COMPILED
+from monthlypost.render import COMPILED, flavour
 
 KEY_BYTES = 32
 
@@ -75,7 +75,7 @@ class TemplateCache(jinja2.BytecodeCache):
         key = signing_key(make=not read_only)
         if key is None:
             return None
-        name = f"templates-{COMPILED}-{__version__}-{sys.implementation.cache_tag}"
+        name = f"templates-{COMPILED}+trusted-{__version__}-{sys.implementation.cache_tag}"
         folder = state_folder(state, "cache", name)
         if read_only:
             return cls(folder, key, read_only=True) if kind(folder) == "folder" else None
@@ -86,7 +86,7 @@ class TemplateCache(jinja2.BytecodeCache):
         return cls(folder, key)
 
     def _path(self, bucket: jinja2.bccache.Bucket) -> Path:
-        return self.folder / f"{bucket.key}.code"
+        return self.folder / f"{flavour(bucket.environment)}-{bucket.key}.code"
 
     def _sign(self, body: bytes) -> bytes:
         return hmac.new(self.key, body, hashlib.sha256).digest()
