@@ -61,6 +61,47 @@ def test_a_build_left_early_ends_its_workers(example, tmp_path):
             os.kill(pid, 0)
 
 
+@needs_fork
+def test_a_fault_in_a_worker_is_raised_in_the_main_process_and_every_worker_ends(example, tmp_path, monkeypatch):
+    monkeypatch.setenv(building.JOBS_VARIABLE, "2")  # this process and one worker, however many cores
+    months = add_months(example, 20)
+    rendering = building._render_job
+    main = os.getpid()
+
+    def faulty(workspace, files, force, keep_files, job):
+        if job[0] == months[5]:  # the worker's (this process renders every other month from the first)
+            assert os.getpid() != main
+            raise ZeroDivisionError("a fault of ours")
+        return rendering(workspace, files, force, keep_files, job)
+
+    monkeypatch.setattr(building, "_render_job", faulty)
+    outcomes = build(Workspace(example), months, tmp_path / "out", parallel=True)
+    with pytest.raises(ZeroDivisionError, match="a fault of ours"):
+        for _ in outcomes:
+            pass
+    assert not building._running
+
+
+@needs_fork
+def test_a_worker_that_dies_is_an_error_not_a_wait(example, tmp_path, monkeypatch):
+    monkeypatch.setenv(building.JOBS_VARIABLE, "2")
+    months = add_months(example, 20)
+    rendering = building._render_job
+    main = os.getpid()
+
+    def dying(workspace, files, force, keep_files, job):
+        if job[0] == months[5] and os.getpid() != main:
+            os._exit(3)  # as a worker killed by the system would end
+        return rendering(workspace, files, force, keep_files, job)
+
+    monkeypatch.setattr(building, "_render_job", dying)
+    outcomes = build(Workspace(example), months, tmp_path / "out", parallel=True)
+    with pytest.raises(RuntimeError, match="a build worker ended before sending all its months"):
+        for _ in outcomes:
+            pass
+    assert not building._running
+
+
 def queued(pipe: int) -> int:
     """The bytes written into a pipe and not yet read."""
     import fcntl
