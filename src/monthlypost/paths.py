@@ -156,10 +156,15 @@ def read_bytes(path: Path, missing: str | None = None) -> bytes:
                 f"cannot be read: it is {info.st_size / 2**20:,.0f} MB, and monthlypost reads no file over "
                 f"{READ_AT_MOST // 2**20} MB (a video, or a file that is not what its name says?)",
             )
-        if _NO_WAITING:  # (Windows has neither pipes here nor os.set_blocking before Python 3.12)
-            os.set_blocking(fd, True)
-        with open(fd, "rb", buffering=0, closefd=False) as f:
-            return f.readall()
+        # (a regular file reads the same with or without O_NONBLOCK: it never waits)
+        chunks, total, wanted = [], 0, info.st_size + 1  # the size it had a moment ago, and one byte to tell
+        while chunk := os.read(fd, wanted):  # until the end, should it have grown meanwhile
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > READ_AT_MOST:
+                raise PathError.at(path, f"cannot be read: it grew past {READ_AT_MOST // 2**20} MB as it was read")
+            wanted = 2**20
+        return b"".join(chunks)  # (one chunk: that very bytes object, not a copy)
     except OSError as err:
         raise fail(path, "cannot be read", err) from None
     finally:
