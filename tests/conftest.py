@@ -61,8 +61,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(autouse=True)
 def user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The user's config folder (logins, the template cache's key) is a fresh one, never the real one."""
+    """The user's config folder (logins, the template cache's key) is a fresh one, never the real one; and
+    nothing phonenumbers said in an earlier test is remembered in this one."""
+    from monthlypost import phones
+
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setattr(phones, "_memo", phones._Memo())
 
 
 @pytest.fixture

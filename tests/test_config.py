@@ -1,9 +1,13 @@
 """monthlypost.toml: typed settings, every problem at once (SPEC §2)."""
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from monthlypost import phones
 from monthlypost.config import Settings
 from monthlypost.errors import MonthlypostError
 from monthlypost.workspace import Workspace
@@ -148,6 +152,50 @@ def test_a_phone_number_is_dialled_with_its_country_code_from_anywhere(example, 
     assert result.exit_code == 0 and "phone" not in result.stderr, result.output
     for name in ("post.html", "newsletter.html", "post.md"):
         assert f"{dialled}" in (example / "dist/2024-04" / name).read_text(), name
+
+
+QUIET = {"capture_output": True, "text": True, "check": True, "timeout": 120}
+PHONENUMBERS_IMPORTED = """
+import sys
+from monthlypost.cli import cli
+try:
+    cli(sys.argv[1:], prog_name="monthlypost")
+except SystemExit as done:
+    print("phonenumbers imported:", "phonenumbers" in sys.modules, "exit:", done.code)
+"""
+
+
+def test_what_phonenumbers_says_is_remembered_so_that_the_next_run_need_not_import_it(example):
+    """Its import costs a one-month build a tenth of its time; the answers are kept in the user's config folder,
+    for the phonenumbers installed."""
+
+    def build(dialled: str = "tel:+18786887378") -> str:
+        done = subprocess.run([sys.executable, "-c", PHONENUMBERS_IMPORTED, "build", "2024-04", "--force"], **QUIET)
+        assert dialled in (example / "dist/2024-04/post.html").read_text()
+        return done.stdout.splitlines()[-1]
+
+    memo = phones.memo_path()
+    assert build() == "phonenumbers imported: True exit: 0"
+    assert json.loads(memo.read_text())["numbers"] == {"US (878) 688-7378": [True, "+18786887378"]}
+    assert build() == "phonenumbers imported: False exit: 0"
+
+    edit(example / "monthlypost.toml", PHONE, 'phone = "020 7946 0018"\nphone_country = "GB"\n')
+    assert build("tel:+442079460018") == "phonenumbers imported: True exit: 0"  # a new number is asked about
+    edit(example / "monthlypost.toml", 'phone = "020 7946 0018"\nphone_country = "GB"\n', PHONE)
+
+    # what another phonenumbers said (before an upgrade) is not taken; nor is a damaged file
+    kept = json.loads(memo.read_text())
+    memo.write_text(json.dumps({**kept, "phonenumbers": "another", "numbers": {"US (878) 688-7378": [True, "+1"]}}))
+    assert build() == "phonenumbers imported: True exit: 0"
+    memo.write_text('{"phonenumbers": ')
+    assert build() == "phonenumbers imported: True exit: 0"
+    assert build() == "phonenumbers imported: False exit: 0"
+
+
+def test_check_remembers_nothing_of_the_phone_number(example):
+    done = subprocess.run([sys.executable, "-c", PHONENUMBERS_IMPORTED, "check", "2024-04"], **QUIET)
+    assert done.stdout.splitlines()[-1] == "phonenumbers imported: True exit: 0"
+    assert not phones.memo_path().exists()
 
 
 def test_a_phone_without_a_country_is_a_warning_and_a_country_that_is_none_an_error(example):

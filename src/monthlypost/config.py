@@ -182,9 +182,9 @@ def blog_url(url: str) -> Iterable[str]:
 
 
 def phone_country(code: str) -> Iterable[str]:
-    import phonenumbers
+    from monthlypost.phones import is_country
 
-    if code not in phonenumbers.SUPPORTED_REGIONS:
+    if not is_country(code):
         yield f"{quoted(code)} is not a country code like 'US', 'GB' or 'DE' (ISO 3166, two capital letters)"
 
 
@@ -198,13 +198,9 @@ def phone_problems(author: "Author") -> Iterable[str]:
             'phone in the same country; set [author] phone_country = "US" (yours), or write it as +1 …'
         )
         return
-    import phonenumbers
+    from monthlypost.phones import number
 
-    try:
-        possible = phonenumbers.is_possible_number(phonenumbers.parse(author.phone, author.phone_country))
-    except phonenumbers.NumberParseException:
-        possible = False
-    if not possible:
+    if not number(author.phone, author.phone_country).possible:
         yield f"[author] phone: {quoted(author.phone)} is not a phone number in {author.phone_country}"
 
 
@@ -227,13 +223,9 @@ class Author:
         digits = re.sub(r"[^\d+]", "", self.phone)
         if digits.startswith("+") or self.phone_country is None:
             return digits
-        import phonenumbers
+        from monthlypost.phones import number
 
-        try:
-            number = phonenumbers.parse(self.phone, self.phone_country)
-        except phonenumbers.NumberParseException:
-            return digits
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return number(self.phone, self.phone_country).dialled or digits
 
     website: str | None = field(default=None, metadata=rule(web_address))
     postal_address: str | None = field(default=None, metadata=rule(lines="many"))

@@ -107,6 +107,10 @@ class Workspace:
 
         problems = Problems()
         settings = read_settings(self.root, self._settings_source, problems)
+        if not self.read_only:
+            from monthlypost.phones import remember
+
+            remember()  # what phonenumbers said, for the next run
         problems.raise_errors()
         assert settings is not None
         return settings, problems.warnings
