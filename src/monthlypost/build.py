@@ -428,6 +428,7 @@ def _render_all(
         return
     import gc
 
+    _load_renderers(workspace)
     global _forked  # what the forked workers start from
     _forked = (workspace, files, force, keep_files)
     # What is loaded now is shared with the workers until one writes to it; a garbage collection in a
@@ -440,6 +441,28 @@ def _render_all(
                 yield _render_job(workspace, files, force, keep_files, job) if k == 0 else workers.next(k - 1)
     finally:
         gc.unfreeze()
+
+
+def _load_renderers(workspace: Workspace) -> None:
+    """What rendering a month loads on first use, loaded here once for every process (the workers inherit it):
+    the renderers and the libraries they use, the Markdown parser, the compiled templates, the months'
+    slugs."""
+    import mjml  # noqa: F401 - loaded
+
+    from monthlypost import archive, campaign, moments  # noqa: F401 - loaded
+    from monthlypost.markup import parser
+    from monthlypost.render import blog, description  # noqa: F401 - loaded
+    from monthlypost.render.email import _css_inline
+
+    _css_inline()
+    parser()
+    for name in OUTPUT_TEMPLATES:
+        with contextlib.suppress(Exception):  # a template's mistake is each month's to report, where it is used
+            workspace.jinja.get_template(name)
+    _slugs(workspace)
+
+
+OUTPUT_TEMPLATES = ("post.html", "post.md", "youtube.txt", "newsletter.mjml", "newsletter.txt")
 
 
 class _Workers:
@@ -567,8 +590,8 @@ def _render_and_write(
     rendered = render_month(workspace, month, files, functools.partial(kept_images, target))
     if not rendered.ok:
         return Outcome(month, "failed", target, rendered.problems)
-    longest = max(rendered.files, key=lambda name: len(str(target / name)))
-    if len(str(target / longest)) >= WINDOWS_PATH_MOST:
+    longest = max(rendered.files, key=len)  # (names are relative and normalised: a path is folder/name)
+    if len(str(target)) + 1 + len(longest) >= WINDOWS_PATH_MOST:
         rendered.problems.warn(
             target / longest,
             f"a path of {len(str(target / longest))} characters: Windows refuses paths of {WINDOWS_PATH_MOST} or "
