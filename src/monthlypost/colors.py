@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 AA = 4.5  # WCAG AA contrast for body text
 WHITE = "#ffffff"
 TINT = "#f4f7fa"  # the panels behind the key points and chapters, in the post and the email
@@ -29,6 +31,7 @@ def contrast(a: str, b: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+@functools.cache  # the same accent on the same panel, month after month
 def readable_on(color: str, background: str, ratio: float = AA) -> str:
     """``color``, darkened in small steps until it has ``ratio`` against ``background`` (as it is, if it has)."""
     r, g, b = _rgb(color)
