@@ -61,42 +61,37 @@ def test_a_build_left_early_ends_its_workers(example, tmp_path):
             os.kill(pid, 0)
 
 
+def _fault(kind: str) -> None:
+    if kind == "raises":
+        raise ZeroDivisionError("a fault of ours")
+    os._exit(3)  # as a worker killed by the system would end
+
+
 @needs_fork
-def test_a_fault_in_a_worker_is_raised_in_the_main_process_and_every_worker_ends(example, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "kind, raised, message",
+    [
+        ("raises", ZeroDivisionError, "a fault of ours"),  # raised in the main process, as in the worker
+        ("dies", RuntimeError, "a build worker ended before sending all its months"),  # an error, not a wait
+    ],
+)
+def test_a_worker_that_fails_fails_the_build_and_every_worker_ends(
+    example, tmp_path, monkeypatch, kind, raised, message
+):
     monkeypatch.setenv(building.JOBS_VARIABLE, "2")  # this process and one worker, however many cores
     months = add_months(example, 20)
     rendering = building._render_job
     main = os.getpid()
 
-    def faulty(workspace, files, force, keep_files, job):
+    def failing(workspace, files, force, keep_files, job):
         if job[0] == months[5]:  # the worker's (this process renders every other month from the first)
             assert os.getpid() != main
-            raise ZeroDivisionError("a fault of ours")
+            _fault(kind)
         return rendering(workspace, files, force, keep_files, job)
 
-    monkeypatch.setattr(building, "_render_job", faulty)
+    monkeypatch.setattr(building, "_render_job", failing)
     outcomes = build(Workspace(example), months, tmp_path / "out", parallel=True)
-    with pytest.raises(ZeroDivisionError, match="a fault of ours"):
-        for _ in outcomes:
-            pass
-    assert not building._running
-
-
-@needs_fork
-def test_a_worker_that_dies_is_an_error_not_a_wait(example, tmp_path, monkeypatch):
-    monkeypatch.setenv(building.JOBS_VARIABLE, "2")
-    months = add_months(example, 20)
-    rendering = building._render_job
-    main = os.getpid()
-
-    def dying(workspace, files, force, keep_files, job):
-        if job[0] == months[5] and os.getpid() != main:
-            os._exit(3)  # as a worker killed by the system would end
-        return rendering(workspace, files, force, keep_files, job)
-
-    monkeypatch.setattr(building, "_render_job", dying)
-    outcomes = build(Workspace(example), months, tmp_path / "out", parallel=True)
-    with pytest.raises(RuntimeError, match="a build worker ended before sending all its months"):
+    with pytest.raises(raised, match=message):
         for _ in outcomes:
             pass
     assert not building._running
