@@ -26,7 +26,7 @@ from monthlypost.outputs import (
     sha256,
     temporary_folders,
 )
-from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles, found_thumbnail
+from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles
 from monthlypost.system import can_fork
 from monthlypost.workspace import Workspace
 
@@ -232,7 +232,7 @@ FOUND = "thumbnail"  # the input that is which thumbnail.jpg/.png the month's fo
 
 
 def _found(files: MonthFiles) -> str:
-    name = found_thumbnail(files.folder)
+    name = files.thumbnail
     return f"{name}:{files.digest(name)}" if name else "none"
 
 

@@ -11,7 +11,7 @@ from monthlypost.image import ImageProblem, check_master, master_warnings, undra
 from monthlypost.markup import Script, too_costly
 from monthlypost.outputs import RESERVED
 from monthlypost.paths import BadReference, PathError, output_name
-from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles, found_thumbnail, is_slug, slugify
+from monthlypost.sources import SCRIPT_NAME, TOPIC_NAME, MonthFiles, is_slug, slugify
 from monthlypost.tables import (
     Warn,
     at_least,
@@ -239,7 +239,7 @@ def read_thumbnail(topic: Topic, files: MonthFiles, problems: Problems) -> str |
             return None
     else:
         try:
-            name = found_thumbnail(files.folder)
+            name = files.thumbnail
             if name is None:
                 return None
             data = files.read(name)

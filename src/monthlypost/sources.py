@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -48,6 +49,11 @@ class MonthFiles:
 
     def digest(self, name: str) -> str:
         return sha256(self.read(name))
+
+    @cached_property
+    def thumbnail(self) -> str | None:
+        """The first of thumbnail.jpg, .jpeg and .png that the folder has (looked for once)."""
+        return found_thumbnail(self.folder)
 
 
 class Template(NamedTuple):

@@ -363,20 +363,28 @@ class Link(NamedTuple):
     @property
     def text(self) -> str:
         """As people read it: as written, else the address without its scheme."""
-        return self.written or re.sub(r"^(https?://|mailto:|tel:)", "", self.url).rstrip("/")
+        return self.written or _SCHEME.sub("", self.url).rstrip("/")
 
     @property
     def html(self) -> Markup:
         """The text for a page or an email: escaped, its ``whole`` part kept on one line."""
-        shown = Markup.escape(self.text)
-        if not self.whole:
-            return shown
-        kept = Markup('<span style="white-space: nowrap">{}</span>').format(self.whole)
-        return Markup(shown.replace(Markup.escape(self.whole), kept, 1))
+        return _link_html(self.text, self.whole)
 
     @property
     def is_web(self) -> bool:
         return self.url.startswith(("https://", "http://"))
+
+
+_SCHEME = re.compile(r"^(https?://|mailto:|tel:)")
+
+
+@functools.lru_cache(maxsize=64)  # the same few links in every month's outputs
+def _link_html(text: str, whole: str) -> Markup:
+    shown = Markup.escape(text)
+    if not whole:
+        return shown
+    kept = Markup('<span style="white-space: nowrap">{}</span>').format(whole)
+    return Markup(shown.replace(Markup.escape(whole), kept, 1))
 
 
 _BRANDS = {
