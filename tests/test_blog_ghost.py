@@ -110,10 +110,19 @@ def test_an_excerpt_longer_than_ghost_takes_is_cut_with_a_warning(ghost, example
     assert len(post["custom_excerpt"]) <= 300 and post["custom_excerpt"].endswith("…")
 
 
-def test_a_slug_taken_in_ghost_is_an_error_before_anything_is_written(ghost, example):
+@pytest.mark.parametrize(
+    "title, slug",
+    [
+        (None, "why-your-hip-pain-keeps-coming-back"),
+        ("لماذا يعود ألم الورك؟", "لماذا-يعود-ألم-الورك"),  # percent-encoded in the path, found all the same
+    ],
+)
+def test_a_slug_taken_in_ghost_is_an_error_before_anything_is_written(ghost, example, title, slug):
+    if title is not None:
+        edit(example / "campaigns/2024-04/topic.toml", "Why Your Hip Pain Keeps Coming Back", title)
     ghost.posts["0" * 24] = {
         "id": "0" * 24,
-        "slug": "why-your-hip-pain-keeps-coming-back",
+        "slug": slug,
         "status": "published",
         "updated_at": "x",
         "title": "Older",
@@ -121,23 +130,7 @@ def test_a_slug_taken_in_ghost_is_an_error_before_anything_is_written(ghost, exa
     }
     result = push()
     assert result.exit_code == 1
-    assert "slug: 'why-your-hip-pain-keeps-coming-back' is taken on the site by another post" in result.stderr
-    assert len(ghost.posts) == 1
-
-
-def test_a_slug_in_arabic_taken_in_ghost_is_found_and_an_error_before_anything_is_written(ghost, example):
-    edit(example / "campaigns/2024-04/topic.toml", "Why Your Hip Pain Keeps Coming Back", "لماذا يعود ألم الورك؟")
-    ghost.posts["0" * 24] = {
-        "id": "0" * 24,
-        "slug": "لماذا-يعود-ألم-الورك",
-        "status": "published",
-        "updated_at": "x",
-        "title": "Older",
-        "uuid": "u",
-    }
-    result = push()
-    assert result.exit_code == 1
-    assert "slug: 'لماذا-يعود-ألم-الورك' is taken on the site by another post" in result.stderr
+    assert f"slug: '{slug}' is taken on the site by another post" in result.stderr
     assert len(ghost.posts) == 1
 
 
