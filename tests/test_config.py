@@ -217,3 +217,14 @@ def test_a_phone_without_a_country_is_a_warning_and_a_country_that_is_none_an_er
     edit(example / "monthlypost.toml", 'phone = "(878) 688-7378"', 'phone = "12"')
     result = run("build", "2024-04")
     assert "Warning: monthlypost.toml: [author] phone: '12' is not a phone number in US" in result.stderr
+
+
+def test_the_remembered_phone_numbers_are_the_newest_few(monkeypatch):
+    monkeypatch.setattr(phones, "KEPT_MOST", 3)
+    numbers = [f"(878) 688-737{digit}" for digit in range(5)]
+    for number in numbers:
+        assert phones.number(number, "US").dialled == "+1878688737" + number[-1]
+    phones.remember()
+    kept = json.loads(phones.memo_path().read_text())["numbers"]
+    assert list(kept) == [f"US {number}" for number in numbers[2:]]
+    assert phones.number(numbers[4], "US") == phones.Number(True, "+18786887374")

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from monthlypost.errors import MonthlypostError
 from monthlypost.paths import kind, parse_json, read_bytes, write_atomically
 
-KEPT_MOST = 32  # numbers remembered: a user has one or a few; more starts afresh
+KEPT_MOST = 32  # countries, and numbers, remembered: a user has one or a few
 
 
 class Number(NamedTuple):
@@ -68,10 +68,9 @@ class _Memo:
         if not self.learned or self.stamp is None:
             return
         self.learned = False
-        if len(self.numbers) + len(self.countries) > KEPT_MOST:  # never grows without end
-            self.countries = {}
-            self.numbers = {}
-            return
+        for kept in (self.countries, self.numbers):  # never grows without end: the newest are kept
+            for old in list(kept)[:-KEPT_MOST]:
+                del kept[old]
         body = {"phonenumbers": self.stamp, "countries": self.countries, "numbers": self.numbers}
         with contextlib.suppress(MonthlypostError, OSError):
             write_atomically(memo_path(), (json.dumps(body, indent=2, sort_keys=True) + "\n").encode("utf-8"))
