@@ -176,7 +176,7 @@ def test_what_phonenumbers_says_is_remembered_so_that_the_next_run_need_not_impo
 
     memo = phones.memo_path()
     assert build() == "phonenumbers imported: True exit: 0"
-    assert json.loads(memo.read_text())["numbers"] == {"US (878) 688-7378": [True, "+18786887378"]}
+    assert json.loads(memo.read_text())["installs"][-1]["numbers"] == {"US (878) 688-7378": [True, "+18786887378"]}
     assert build() == "phonenumbers imported: False exit: 0"
 
     edit(example / "monthlypost.toml", PHONE, 'phone = "020 7946 0018"\nphone_country = "GB"\n')
@@ -184,8 +184,9 @@ def test_what_phonenumbers_says_is_remembered_so_that_the_next_run_need_not_impo
     edit(example / "monthlypost.toml", 'phone = "020 7946 0018"\nphone_country = "GB"\n', PHONE)
 
     # what another phonenumbers said (before an upgrade) is not taken; nor is a damaged file
-    kept = json.loads(memo.read_text())
-    memo.write_text(json.dumps({**kept, "phonenumbers": "another", "numbers": {"US (878) 688-7378": [True, "+1"]}}))
+    (kept,) = json.loads(memo.read_text())["installs"]
+    another = {**kept, "phonenumbers": "another", "numbers": {"US (878) 688-7378": [True, "+1"]}}
+    memo.write_text(json.dumps({"installs": [another]}))
     assert build() == "phonenumbers imported: True exit: 0"
     memo.write_text('{"phonenumbers": ')
     assert build() == "phonenumbers imported: True exit: 0"
@@ -219,12 +220,39 @@ def test_a_phone_without_a_country_is_a_warning_and_a_country_that_is_none_an_er
     assert "Warning: monthlypost.toml: [author] phone: '12' is not a phone number in US" in result.stderr
 
 
+def test_each_install_of_phonenumbers_keeps_its_own_answers(monkeypatch):
+    """Two installs of monthlypost (pipx's and a development one) do not overwrite each other's answers; the
+    file keeps those of the last few installs to learn something."""
+    monkeypatch.setattr(phones, "KEPT_INSTALLS", 3)
+    installs = [f"/lib/{n}/phonenumbers/__init__.py:1:{n}" for n in range(4)]
+
+    def run_from(install: str, phone: str = "(878) 688-7378") -> phones.Number:
+        monkeypatch.setattr(phones, "_stamp", lambda: install)
+        monkeypatch.setattr(phones, "_memo", phones._Memo())
+        found = phones.number(phone, "US")
+        phones.remember()
+        return found
+
+    for install in installs[:2]:
+        run_from(install)
+    with monkeypatch.context() as without:
+        without.setitem(sys.modules, "phonenumbers", None)  # an import of it fails: the answers are the file's
+        for install in installs[:2]:
+            assert run_from(install) == phones.Number(True, "+18786887378")
+        with pytest.raises(ImportError):
+            run_from(installs[0], "(878) 688-7379")  # a number neither was asked about
+    run_from(installs[2])
+    run_from(installs[3])
+    kept = json.loads(phones.memo_path().read_text())["installs"]
+    assert [install["phonenumbers"] for install in kept] == installs[1:]  # the oldest is forgotten
+
+
 def test_the_remembered_phone_numbers_are_the_newest_few(monkeypatch):
     monkeypatch.setattr(phones, "KEPT_MOST", 3)
     numbers = [f"(878) 688-737{digit}" for digit in range(5)]
     for number in numbers:
         assert phones.number(number, "US").dialled == "+1878688737" + number[-1]
     phones.remember()
-    kept = json.loads(phones.memo_path().read_text())["numbers"]
+    kept = json.loads(phones.memo_path().read_text())["installs"][-1]["numbers"]
     assert list(kept) == [f"US {number}" for number in numbers[2:]]
     assert phones.number(numbers[4], "US") == phones.Number(True, "+18786887374")

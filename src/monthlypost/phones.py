@@ -6,9 +6,11 @@ one it knows, could the number be one there, and how does a tel: link dial it
 (E.164). The answers are kept in the user's config folder, next to the
 template cache's key, and never in a workspace: a workspace that came with a
 false answer would make the tel: links dial someone else's number. They are
-kept for the installed phonenumbers only (its file's size and time): after an
-upgrade, it is asked again. A run that writes nothing (check) remembers
-nothing new; a file that cannot be read or written is simply not used.
+kept apart for each installed phonenumbers (its file, size and time), so that
+two installs of monthlypost (pipx's and a development one, say) each keep
+their own, and after an upgrade it is asked again. A run that writes nothing
+(check) remembers nothing new; a file that cannot be read or written is
+simply not used.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from monthlypost.errors import MonthlypostError
 from monthlypost.paths import kind, parse_json, read_bytes, write_atomically
 
 KEPT_MOST = 32  # countries, and numbers, remembered: a user has one or a few
+KEPT_INSTALLS = 4  # phonenumbers installs remembered for: the last to learn something
 
 
 class Number(NamedTuple):
@@ -50,13 +53,8 @@ class _Memo:
             return
         self.read = True
         self.stamp = _stamp()
-        try:
-            kept = parse_json(read_bytes(memo_path())) if kind(memo_path()) == "file" else None
-        except (MonthlypostError, ValueError):
-            kept = None
-        if not isinstance(kept, dict) or kept.get("phonenumbers") != self.stamp:
-            return
-        countries, numbers = kept.get("countries"), kept.get("numbers")
+        mine = next((kept for kept in _installs() if kept.get("phonenumbers") == self.stamp), {})
+        countries, numbers = mine.get("countries"), mine.get("numbers")
         if isinstance(countries, dict) and all(isinstance(v, bool) for v in countries.values()):
             self.countries.update(countries)
         if isinstance(numbers, dict):
@@ -71,9 +69,24 @@ class _Memo:
         for kept in (self.countries, self.numbers):  # never grows without end: the newest are kept
             for old in list(kept)[:-KEPT_MOST]:
                 del kept[old]
-        body = {"phonenumbers": self.stamp, "countries": self.countries, "numbers": self.numbers}
+        mine = {"phonenumbers": self.stamp, "countries": self.countries, "numbers": self.numbers}
+        # read again: another install may have written its own since; this one goes last, as the newest
+        others = [kept for kept in _installs() if kept.get("phonenumbers") != self.stamp]
+        body = {"installs": [*others[-(KEPT_INSTALLS - 1) :], mine]}  # keys in the order learned: oldest first
         with contextlib.suppress(MonthlypostError, OSError):
-            write_atomically(memo_path(), (json.dumps(body, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+            write_atomically(memo_path(), (json.dumps(body, indent=2) + "\n").encode("utf-8"))
+
+
+def _installs() -> list[dict[str, Any]]:
+    """What the file keeps for each install, the newest last; nothing if it cannot be read."""
+    try:
+        kept = parse_json(read_bytes(memo_path())) if kind(memo_path()) == "file" else None
+    except (MonthlypostError, ValueError):
+        return []
+    installs = kept.get("installs") if isinstance(kept, dict) else None
+    if not isinstance(installs, list):
+        return []
+    return [install for install in installs if isinstance(install, dict)]
 
 
 def _is_number(value: Any) -> bool:
