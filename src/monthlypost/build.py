@@ -6,7 +6,6 @@ import contextlib
 import functools
 import json
 import os
-import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -476,6 +475,8 @@ class _Workers:
         self.pipes: list[BinaryIO] = []
 
     def __enter__(self) -> _Workers:
+        import signal  # (here, not at the top: a build of a few months never forks, nor pays for it)
+
         # A Ctrl-C while the workers start waits (blocked, not lost) until each worker ignores it, and then
         # reaches this process alone: a worker it reached first would print a traceback of its own.
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -510,6 +511,8 @@ class _Workers:
 
     def __exit__(self, *exc: object) -> None:
         """Every worker ended: at once if the build was left early (an error, Ctrl-C, a reader that stopped)."""
+        import signal
+
         for pipe in self.pipes:
             pipe.close()  # a worker still sending stops on a broken pipe
         for pid in self.pids:
@@ -566,6 +569,8 @@ def _jobs() -> int:
 def _leave_ctrl_c_to_the_parent() -> None:
     """In a worker: Ctrl-C reaches the whole process group, and the parent, which stops the workers, says
     'Aborted!'; a worker interrupted too would print a traceback of its own."""
+    import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while it started (see _Workers)
 

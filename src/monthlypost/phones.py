@@ -72,7 +72,8 @@ class _Memo:
         mine = {"phonenumbers": self.stamp, "countries": self.countries, "numbers": self.numbers}
         # read again: another install may have written its own since; this one goes last, as the newest
         others = [kept for kept in _installs() if kept.get("phonenumbers") != self.stamp]
-        body = {"installs": [*others[-(KEPT_INSTALLS - 1) :], mine]}  # keys in the order learned: oldest first
+        others = others[max(0, len(others) - (KEPT_INSTALLS - 1)) :]  # room for this one among the newest
+        body = {"installs": [*others, mine]}  # keys in the order learned: oldest first
         with contextlib.suppress(MonthlypostError, OSError):
             write_atomically(memo_path(), (json.dumps(body, indent=2) + "\n").encode("utf-8"))
 
